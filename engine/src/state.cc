@@ -1,0 +1,133 @@
+#include "state.h"
+
+#include <charconv>
+
+namespace leadlog {
+
+bool LeadRow::SameState(const LeadRow& o) const {
+  return phone == o.phone && when == o.when && added_seq == o.added_seq && campaign == o.campaign &&
+         attempt == o.attempt && budget_start == o.budget_start && status == o.status &&
+         last_outcome == o.last_outcome && (flags & kCallOpen) == (o.flags & kCallOpen);
+}
+
+void PhoneIndex::Grow(const std::vector<LeadRow>& leads, size_t min_capacity) {
+  size_t cap = slots_.empty() ? 1024 : slots_.size();
+  while (cap * 3 / 4 < min_capacity) cap *= 2;
+  if (cap == slots_.size()) return;
+  std::vector<LeadId> old;
+  old.swap(slots_);
+  slots_.assign(cap, 0);
+  size_ = 0;
+  for (LeadId id : old) {
+    if (id != 0) Insert(leads[id - 1].phone, id, leads);
+  }
+}
+
+void PhoneIndex::Reserve(size_t leads, const std::vector<LeadRow>& rows) { Grow(rows, leads); }
+
+void PhoneIndex::Insert(uint64_t phone, LeadId lead, const std::vector<LeadRow>& leads) {
+  if ((size_ + 1) > slots_.size() * 3 / 4) Grow(leads, size_ + 1);
+  size_t mask = slots_.size() - 1;
+  size_t i = Mix(phone) & mask;
+  while (slots_[i] != 0) i = (i + 1) & mask;
+  slots_[i] = lead;
+  ++size_;
+}
+
+LeadId PhoneIndex::Find(uint64_t phone, CampaignId campaign, const std::vector<LeadRow>& leads) const {
+  if (slots_.empty()) return 0;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = Mix(phone) & mask;; i = (i + 1) & mask) {
+    LeadId id = slots_[i];
+    if (id == 0) return 0;
+    const LeadRow& row = leads[id - 1];
+    if (row.phone == phone && row.campaign == campaign) return id;
+  }
+}
+
+const CampaignState* State::campaign(std::string_view name) const {
+  auto it = campaign_by_name.find(std::string(name));
+  return it == campaign_by_name.end() ? nullptr : campaign(it->second);
+}
+
+void State::MarkDirty(LeadId id) {
+  if (!track_changes) return;
+  LeadRow& row = leads[id - 1];
+  if (!(row.flags & LeadRow::kDirty)) {
+    row.flags |= LeadRow::kDirty;
+    dirty_leads.push_back(id);
+  }
+}
+
+void State::RebuildQueues() {
+  for (CampaignState& c : campaigns) {
+    c.pending.clear();
+    c.retries = {};
+  }
+  leases = {};
+  std::vector<DueEntry> pending;
+  for (LeadId id = 1; id <= leads.size(); ++id) {
+    const LeadRow& row = leads[id - 1];
+    CampaignState* c = campaign(row.campaign);
+    if (c == nullptr) continue;
+    switch (row.status) {
+      case LeadStatus::kPending:
+        pending.push_back({row.when, id});
+        break;
+      case LeadStatus::kNoAnswer:
+      case LeadStatus::kVoicemail:
+      case LeadStatus::kFailed:
+        if (row.when != 0) c->retries.push({row.when, id});
+        break;
+      default:
+        break;
+    }
+    if (row.call_open()) leases.push({row.when, id, row.attempt});
+  }
+  std::sort(pending.begin(), pending.end(),
+            [](const DueEntry& a, const DueEntry& b) { return a.due != b.due ? a.due < b.due : a.lead < b.lead; });
+  for (const DueEntry& e : pending) campaigns[leads[e.lead - 1].campaign - 1].pending.push_back(e.lead);
+}
+
+size_t State::MemoryBytes() const {
+  size_t bytes = leads.capacity() * sizeof(LeadRow) + phones.MemoryBytes();
+  for (const CampaignState& c : campaigns) {
+    bytes += sizeof(CampaignState) + c.pending.size() * sizeof(LeadId) + c.retries.size() * sizeof(DueEntry);
+  }
+  bytes += leases.size() * sizeof(LeaseEntry);
+  bytes += dnc.size() * (sizeof(uint64_t) + sizeof(DncMark) + 16);
+  bytes += dirty_leads.capacity() * sizeof(LeadId) + history_tail.capacity() * sizeof(history_tail[0]);
+  return bytes;
+}
+
+void DropStaleQueueHeads(const State& state, CampaignState& c) {
+  while (!c.pending.empty() && state.leads[c.pending.front() - 1].status != LeadStatus::kPending) c.pending.pop_front();
+  while (!c.retries.empty()) {
+    const LeadRow& row = state.leads[c.retries.top().lead - 1];
+    bool waiting = row.status == LeadStatus::kNoAnswer || row.status == LeadStatus::kVoicemail ||
+                   row.status == LeadStatus::kFailed;
+    if (waiting && row.when == c.retries.top().due) break;
+    c.retries.pop();
+  }
+}
+
+bool PhoneToInt(std::string_view e164, uint64_t* out) {
+  if (e164.size() < 2 || e164.size() > 16 || e164[0] != '+' || e164[1] == '0') return false;
+  uint64_t v = 0;
+  for (size_t i = 1; i < e164.size(); ++i) {
+    char c = e164[i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+std::string PhoneToString(uint64_t phone) {
+  char buf[24];
+  buf[0] = '+';
+  auto [end, ec] = std::to_chars(buf + 1, buf + sizeof(buf), phone);
+  return std::string(buf, end);
+}
+
+}  // namespace leadlog

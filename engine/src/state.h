@@ -1,0 +1,171 @@
+// State: the views, in memory. Everything here is derived from the log by
+// Apply (apply.h) and nothing else writes it.
+//
+// Invariants:
+//  - leads[id - 1] is lead `id`; ids are dense from 1. campaigns likewise.
+//  - counts[c].by_status[s] is the number of leads of campaign c in status s,
+//    and total their sum, at every moment between two applied events.
+//  - The dial queues are hints, checked again by Apply: a queue entry may be
+//    stale (the lead moved on since it was queued) and is then discarded when
+//    it reaches the head, but every claimable lead has an entry.
+//    pending:  FIFO of lead ids in (due, id) order. Pending leads become due
+//              at the time of their lead_added/lead_requeued record, and
+//              record times never decrease, so appending keeps the order.
+//    retries:  min-heap of (due, id) for leads waiting for a retry.
+//    leases:   min-heap of (lease_until, id, attempt) for open calls.
+//  - LeadRow is 40 bytes: with the phone index and queue entry a lead costs
+//    about 60 bytes of memory (issue 5's budget is 64). Profiles (names,
+//    email, custom fields) stay in the log and are read on demand.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "hash.h"
+#include "leadlog/types.h"
+
+namespace leadlog {
+
+struct LeadRow {
+  uint64_t phone = 0;  // E.164 digits as an integer
+  // Depends on status: pending -> due since; calling (or a call still open
+  // under do_not_call) -> lease_until; no_answer/voicemail/failed -> retry due
+  // time, or 0 when no retry is scheduled (exhausted or not retried).
+  Timestamp when = 0;
+  SeqNo added_seq = 0;  // the lead_added record: the lead's profile
+  CampaignId campaign = 0;
+  uint32_t attempt = 0;       // latest attempt number
+  uint32_t budget_start = 0;  // attempt number when the current budget began
+  LeadStatus status = LeadStatus::kPending;
+  LeadStatus last_outcome = LeadStatus::kPending;  // of attempt `attempt`, once ended
+  uint8_t flags = 0;
+
+  static constexpr uint8_t kCallOpen = 1;  // attempt `attempt` has no outcome yet
+  static constexpr uint8_t kDirty = 2;     // changed since the last checkpoint
+
+  bool call_open() const { return flags & kCallOpen; }
+  uint32_t attempts_used() const { return attempt - budget_start; }
+  // Equality of the derived state (ignores the dirty bit).
+  bool SameState(const LeadRow& o) const;
+};
+static_assert(sizeof(LeadRow) == 40, "LeadRow is the per-lead memory budget");
+
+struct DueEntry {
+  Timestamp due;
+  LeadId lead;
+  bool operator>(const DueEntry& o) const { return due != o.due ? due > o.due : lead > o.lead; }
+};
+
+struct LeaseEntry {
+  Timestamp until;
+  LeadId lead;
+  uint32_t attempt;
+  bool operator>(const LeaseEntry& o) const { return until != o.until ? until > o.until : lead > o.lead; }
+};
+
+template <class T>
+using MinHeap = std::priority_queue<T, std::vector<T>, std::greater<T>>;
+
+struct CampaignState {
+  Campaign info;
+  StatusCounts counts;
+  std::deque<LeadId> pending;
+  MinHeap<DueEntry> retries;
+};
+
+struct DncMark {
+  SeqNo seq = 0;  // the phone_marked_do_not_call record
+  Timestamp ts = 0;
+};
+
+// Open-addressing set of lead ids keyed by their phone: finds every lead with
+// a phone (do-not-call) and the lead with a phone in one campaign (duplicate
+// check) in ~11 bytes per lead. Leads are never removed, so no tombstones.
+class PhoneIndex {
+ public:
+  void Insert(uint64_t phone, LeadId lead, const std::vector<LeadRow>& leads);
+  // Calls fn(lead) for every lead with `phone`, in ascending id order.
+  template <class Fn>
+  void ForEach(uint64_t phone, const std::vector<LeadRow>& leads, Fn&& fn) const;
+  LeadId Find(uint64_t phone, CampaignId campaign, const std::vector<LeadRow>& leads) const;
+  size_t MemoryBytes() const { return slots_.capacity() * sizeof(LeadId); }
+  void Reserve(size_t leads, const std::vector<LeadRow>& rows);
+
+ private:
+  void Grow(const std::vector<LeadRow>& leads, size_t min_capacity);
+  static size_t Mix(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return static_cast<size_t>(x);
+  }
+  std::vector<LeadId> slots_;  // 0 = empty
+  size_t size_ = 0;
+};
+
+struct State {
+  std::vector<LeadRow> leads;
+  std::vector<CampaignState> campaigns;
+  std::unordered_map<std::string, CampaignId> campaign_by_name;
+  PhoneIndex phones;
+  std::unordered_map<uint64_t, DncMark> dnc;
+  MinHeap<LeaseEntry> leases;
+
+  SeqNo last_seq = 0;
+  Timestamp last_ts = 0;
+  Hash32 head{};  // SHA-256 of record last_seq
+
+  // Change tracking for checkpoints (off in throwaway replays).
+  bool track_changes = true;
+  std::vector<LeadId> dirty_leads;
+  std::vector<uint64_t> dirty_dnc;
+  std::vector<std::pair<LeadId, SeqNo>> history_tail;  // (lead, seq) since the checkpoint
+
+  LeadId next_lead() const { return leads.size() + 1; }
+  CampaignId next_campaign() const { return static_cast<CampaignId>(campaigns.size() + 1); }
+  LeadRow* lead(LeadId id) { return id >= 1 && id <= leads.size() ? &leads[id - 1] : nullptr; }
+  const LeadRow* lead(LeadId id) const { return id >= 1 && id <= leads.size() ? &leads[id - 1] : nullptr; }
+  CampaignState* campaign(CampaignId id) {
+    return id >= 1 && id <= campaigns.size() ? &campaigns[id - 1] : nullptr;
+  }
+  const CampaignState* campaign(CampaignId id) const {
+    return id >= 1 && id <= campaigns.size() ? &campaigns[id - 1] : nullptr;
+  }
+  const CampaignState* campaign(std::string_view name) const;
+
+  void MarkDirty(LeadId id);
+  // Rebuilds the queues from the lead rows (after loading a checkpoint).
+  void RebuildQueues();
+  size_t MemoryBytes() const;
+};
+
+// Pops the heads of the campaign's dial queues that no longer describe a
+// claimable lead, so that the heads are the oldest due candidates.
+void DropStaleQueueHeads(const State& state, CampaignState& campaign);
+
+// E.164 "+15551234567" <-> 15551234567. False for anything that is not "+"
+// followed by 1..15 digits with a non-zero first digit.
+bool PhoneToInt(std::string_view e164, uint64_t* out);
+std::string PhoneToString(uint64_t phone);
+
+template <class Fn>
+void PhoneIndex::ForEach(uint64_t phone, const std::vector<LeadRow>& leads, Fn&& fn) const {
+  if (slots_.empty()) return;
+  std::vector<LeadId> found;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = Mix(phone) & mask;; i = (i + 1) & mask) {
+    LeadId id = slots_[i];
+    if (id == 0) break;
+    if (leads[id - 1].phone == phone) found.push_back(id);
+  }
+  std::sort(found.begin(), found.end());
+  for (LeadId id : found) fn(id);
+}
+
+}  // namespace leadlog

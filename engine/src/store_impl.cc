@@ -1,0 +1,1360 @@
+#include "store_impl.h"
+
+#include <fmt/format.h>
+#include <rocksdb/options.h>
+#include <rocksdb/utilities/options_util.h>
+#include <rocksdb/write_batch.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+#include "apply.h"
+#include "format.h"
+#include "keys.h"
+#include "leadlog/csv.h"
+
+namespace leadlog {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+rocksdb::Slice S(std::string_view v) { return {v.data(), v.size()}; }
+template <size_t N>
+rocksdb::Slice S(const keys::Key<N>& k) {
+  return {k.bytes.data(), N};
+}
+
+// The latest time a caller may pass: 9999-12-31T23:59:59Z.
+constexpr Timestamp kMaxTime = 253402300799LL * kSecond;
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsCorruption()) return Status::Corruption(fmt::format("{}: {}", what, s.ToString()));
+  return Status::IOError(fmt::format("{}: {}", what, s.ToString()));
+}
+
+const std::vector<std::string>& ColumnFamilyNames() {
+  static const std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, keys::kLogCF,  keys::kLeadsCF,
+                                                 keys::kCampaignsCF, keys::kDncCF, keys::kLeadEventsCF,
+                                                 keys::kMetaCF};
+  return names;
+}
+
+constexpr size_t kMaxNameBytes = 256;
+constexpr size_t kMaxEmailBytes = 254;
+constexpr size_t kMaxCustomFields = 1024;
+constexpr size_t kMaxCustomKeyBytes = 256;
+constexpr size_t kMaxCustomValueBytes = 64 * 1024;
+
+}  // namespace
+
+// ---------------------------------------------------------------- Open
+
+Status Store::Open(const Options& options, const std::string& path, std::unique_ptr<Store>* store) {
+  auto impl = std::make_unique<StoreImpl>(options, path);
+  if (Status s = impl->Init(); !s.ok()) return s;
+  *store = std::move(impl);
+  return Status::OK();
+}
+
+Store::~Store() = default;
+
+StoreImpl::StoreImpl(const Options& options, std::string path) : options_(options), path_(std::move(path)) {}
+
+Status StoreImpl::Init() {
+  if (Status s = OpenDb(); !s.ok()) return s;
+  if (Status s = LoadState(); !s.ok()) return s;
+  if (!options_.read_only) checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+  return Status::OK();
+}
+
+Status StoreImpl::OpenDb() {
+  std::error_code ec;
+  bool exists = fs::exists(path_, ec);
+  bool has_current = exists && fs::exists(fs::path(path_) / "CURRENT", ec);
+  if (options_.read_only && !has_current) {
+    return Status::NotFound(fmt::format("no leadlog database at {}", path_));
+  }
+  if (!has_current) {
+    if (exists && !fs::is_directory(path_, ec)) {
+      return Status::InvalidArgument(fmt::format("{} exists and is not a directory", path_));
+    }
+    if (exists && !fs::is_empty(path_, ec)) {
+      return Status::InvalidArgument(
+          fmt::format("{} exists, is not empty and is not a leadlog database; refusing to write into it", path_));
+    }
+    if (!options_.create_if_missing) return Status::NotFound(fmt::format("no leadlog database at {}", path_));
+    fs::create_directories(path_, ec);
+    if (ec) return Status::IOError(fmt::format("cannot create {}: {}", path_, ec.message()));
+    // The database holds personal data (names, numbers): owner only.
+    if (::chmod(path_.c_str(), 0700) != 0) {
+      return Status::IOError(fmt::format("cannot restrict {} to its owner: {}", path_, std::strerror(errno)));
+    }
+  } else {
+    std::vector<std::string> families;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path_, &families);
+    if (!s.ok()) return FromRocks(s, fmt::format("cannot read {}", path_));
+    std::set<std::string> have(families.begin(), families.end());
+    for (const std::string& name : ColumnFamilyNames()) {
+      if (!have.count(name)) {
+        return Status::NotSupported(fmt::format(
+            "{} is a RocksDB database but not a leadlog database (it has no '{}' column family)", path_, name));
+      }
+    }
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = !has_current;
+  db_options.create_missing_column_families = !has_current;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 4;
+  if (options_.read_only) db_options.max_open_files = -1;  // required by secondary instances
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : ColumnFamilyNames()) {
+    rocksdb::ColumnFamilyOptions cf;
+    if (name == keys::kLogCF) {
+      // Appends of sequential keys: bigger memtables mean fewer flushes.
+      cf.write_buffer_size = 128 << 20;
+    }
+    descriptors.emplace_back(name, cf);
+  }
+
+  rocksdb::Status s;
+  if (options_.read_only) {
+    scratch_dir_ = options_.secondary_scratch_dir;
+    if (scratch_dir_.empty()) {
+      std::string tmpl = (fs::temp_directory_path() / "leadlog-reader-XXXXXX").string();
+      if (::mkdtemp(tmpl.data()) == nullptr) {
+        return Status::IOError(fmt::format("cannot create a scratch directory for the reader: {}", std::strerror(errno)));
+      }
+      scratch_dir_ = tmpl;
+      owns_scratch_ = true;
+    }
+    s = rocksdb::DB::OpenAsSecondary(db_options, path_, scratch_dir_, descriptors, &handles_, &db_);
+    if (s.ok()) s = db_->TryCatchUpWithPrimary();
+  } else {
+    s = rocksdb::DB::Open(db_options, path_, descriptors, &handles_, &db_);
+  }
+  if (!s.ok()) {
+    std::string msg = s.ToString();
+    if (s.IsIOError() && (msg.find("lock") != std::string::npos || msg.find("Resource temporarily") != std::string::npos)) {
+      return Status::Busy(fmt::format(
+          "the database {} is in use by another process; read-only commands still work", path_));
+    }
+    if (msg.find("Permission denied") != std::string::npos || msg.find("Read-only file system") != std::string::npos) {
+      return Status::IOError(fmt::format("cannot open {} for writing: {}", path_, msg));
+    }
+    return FromRocks(s, fmt::format("cannot open {}", path_));
+  }
+  log_cf_ = handles_[1];
+  leads_cf_ = handles_[2];
+  campaigns_cf_ = handles_[3];
+  dnc_cf_ = handles_[4];
+  lead_events_cf_ = handles_[5];
+  meta_cf_ = handles_[6];
+
+  std::string version;
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, S(keys::kMetaFormatVersion), &version);
+  if (s.IsNotFound()) {
+    if (options_.read_only) return Status::Corruption(fmt::format("{} has no format version", path_));
+    s = db_->Put(rocksdb::WriteOptions(), meta_cf_, S(keys::kMetaFormatVersion),
+                 S(keys::FormatVersion(kFormatVersion)));
+    return FromRocks(s, "cannot write the format version");
+  }
+  if (!s.ok()) return FromRocks(s, "cannot read the format version");
+  uint32_t v = 0;
+  if (!keys::DecodeFormatVersion(version, &v)) return Status::Corruption("the format version does not decode");
+  if (v > kFormatVersion) {
+    return Status::NotSupported(fmt::format(
+        "{} was written by a newer leadlog (format {}; this build reads up to {}); upgrade leadlog", path_, v,
+        kFormatVersion));
+  }
+  return Status::OK();
+}
+
+StoreImpl::~StoreImpl() {
+  if (checkpoint_thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> l(cp_signal_mu_);
+      shutting_down_ = true;
+    }
+    cp_signal_.notify_all();
+    checkpoint_thread_.join();
+    bool healthy;
+    {
+      std::shared_lock<std::shared_mutex> l(state_mu_);
+      healthy = bg_error_.ok();
+    }
+    if (healthy) WriteCheckpoint(false);
+  }
+  if (db_ != nullptr) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+    delete db_;
+  }
+  if (owns_scratch_) {
+    std::error_code ec;
+    fs::remove_all(scratch_dir_, ec);
+  }
+}
+
+// ---------------------------------------------------------------- state loading
+
+Status StoreImpl::ReadRecord(SeqNo seq, std::string* bytes) const {
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), log_cf_, S(keys::Seq(seq)), bytes);
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("log record {} is missing", seq));
+  return FromRocks(s, fmt::format("cannot read log record {}", seq));
+}
+
+Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditProblem>* problems) const {
+  *found = false;
+  auto problem = [&](SeqNo seq, LeadId lead, std::string_view rule, std::string detail) -> Status {
+    if (problems == nullptr) {
+      return Status::Corruption(fmt::format(
+          "the stored views disagree with the log ({}); run `leadlog rebuild` to derive them again from the log",
+          detail));
+    }
+    problems->push_back({seq, lead, std::string(rule), std::move(detail)});
+    return Status::OK();
+  };
+  std::string value;
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_cf_, S(keys::kMetaCheckpoint), &value);
+  if (rs.IsNotFound()) return Status::OK();
+  if (!rs.ok()) return FromRocks(rs, "cannot read the checkpoint");
+  CheckpointInfo cp;
+  if (Status s = DecodeCheckpoint(value, &cp); !s.ok()) return problem(0, 0, "view_damaged", s.message());
+
+  // The checkpoint must describe this log: record cp.seq hashes to cp.hash.
+  if (cp.seq > 0) {
+    std::string bytes;
+    Status s = ReadRecord(cp.seq, &bytes);
+    if (!s.ok()) {
+      if (!s.IsNotFound()) return s;
+      if (Status p = problem(cp.seq, 0, "checkpoint_mismatch",
+                             fmt::format("the checkpoint reflects record {}, which is not in the log", cp.seq));
+          !p.ok()) {
+        return p;
+      }
+    } else if (Sha256().Of(bytes) != cp.hash) {
+      if (Status p = problem(cp.seq, 0, "checkpoint_mismatch",
+                             fmt::format("record {} does not hash to the checkpoint's hash", cp.seq));
+          !p.ok()) {
+        return p;
+      }
+    }
+  }
+
+  std::vector<StatusCounts> stored_counts;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), campaigns_cf_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      CampaignId id = 0;
+      CampaignState c;
+      StatusCounts counts;
+      if (!keys::DecodeCampaign(it->key().ToStringView(), &id) || id != state->next_campaign()) {
+        if (Status p = problem(0, 0, "view_damaged", "campaign ids in the campaigns view are not dense"); !p.ok()) return p;
+        break;
+      }
+      if (Status s = DecodeCampaignView(it->value().ToStringView(), &c.info, &counts); !s.ok() || c.info.id != id) {
+        if (Status p = problem(0, 0, "view_damaged", fmt::format("campaign {}: {}", id, s.message())); !p.ok()) return p;
+        break;
+      }
+      state->campaign_by_name[c.info.name] = id;
+      state->campaigns.push_back(std::move(c));
+      stored_counts.push_back(counts);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the campaigns view");
+  }
+  if (state->next_campaign() != cp.next_campaign) {
+    if (Status p = problem(0, 0, "view_damaged",
+                           fmt::format("the checkpoint counts {} campaigns, the view holds {}", cp.next_campaign - 1,
+                                       state->campaigns.size()));
+        !p.ok()) {
+      return p;
+    }
+  }
+  {
+    state->leads.reserve(cp.leads);
+    state->phones.Reserve(cp.leads, state->leads);
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, leads_cf_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      LeadId key_id = 0, id = 0;
+      LeadRow row;
+      Status s = DecodeLeadView(it->value().ToStringView(), &id, &row);
+      if (!keys::DecodeLead(it->key().ToStringView(), &key_id) || key_id != state->next_lead() || !s.ok() ||
+          id != key_id || state->campaign(row.campaign) == nullptr || row.added_seq > cp.seq) {
+        if (Status p = problem(0, key_id, "view_damaged",
+                               fmt::format("lead {} in the leads view is damaged{}", key_id,
+                                           s.ok() ? "" : ": " + s.message()));
+            !p.ok()) {
+          return p;
+        }
+        break;
+      }
+      state->leads.push_back(row);
+      CampaignState& c = state->campaigns[row.campaign - 1];
+      ++c.counts.by_status[static_cast<int>(row.status)];
+      ++c.counts.total;
+      state->phones.Insert(row.phone, id, state->leads);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the leads view");
+  }
+  if (state->leads.size() != cp.leads || state->next_lead() != cp.next_lead) {
+    if (Status p = problem(0, 0, "view_damaged",
+                           fmt::format("the checkpoint counts {} leads, the view holds {}", cp.leads, state->leads.size()));
+        !p.ok()) {
+      return p;
+    }
+  }
+  for (size_t i = 0; i < state->campaigns.size(); ++i) {
+    if (!(state->campaigns[i].counts == stored_counts[i])) {
+      if (Status p = problem(0, 0, "view_damaged",
+                             fmt::format("the stored counts of campaign '{}' do not match its leads",
+                                         state->campaigns[i].info.name));
+          !p.ok()) {
+        return p;
+      }
+    }
+  }
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), dnc_cf_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string phone, reason;
+      DncMark mark;
+      uint64_t number = 0;
+      Status s = DecodeDncView(it->value().ToStringView(), &phone, &mark, &reason);
+      if (!s.ok() || phone != it->key().ToStringView() || !PhoneToInt(phone, &number) || mark.seq > cp.seq) {
+        if (Status p = problem(0, 0, "view_damaged", fmt::format("do-not-call entry '{}' is damaged", it->key().ToStringView()));
+            !p.ok()) {
+          return p;
+        }
+        continue;
+      }
+      state->dnc.emplace(number, mark);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the do-not-call view");
+  }
+  if (state->dnc.size() != cp.dnc_phones) {
+    if (Status p = problem(0, 0, "view_damaged",
+                           fmt::format("the checkpoint counts {} do-not-call phones, the view holds {}", cp.dnc_phones,
+                                       state->dnc.size()));
+        !p.ok()) {
+      return p;
+    }
+  }
+  state->last_seq = cp.seq;
+  state->last_ts = cp.ts;
+  state->head = cp.hash;
+  state->RebuildQueues();
+  *found = true;
+  return Status::OK();
+}
+
+Status StoreImpl::ReplayInto(State* state, SeqNo from, SeqNo to, Timestamp until_ts,
+                             std::vector<AuditProblem>* problems, uint64_t* records, bool report_progress) const {
+  Sha256 sha;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 4 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+  SeqNo expected = from;
+  uint64_t count = 0;
+  SeqNo last_in_log = 0;
+  if (report_progress && options_.progress) {
+    it->SeekToLast();
+    if (it->Valid()) keys::DecodeSeq(it->key().ToStringView(), &last_in_log);
+  }
+  auto problem = [&](SeqNo seq, LeadId lead, std::string_view rule, const std::string& detail) -> Status {
+    if (problems == nullptr) {
+      return Status::Corruption(fmt::format("log record {}: {}", seq, detail));
+    }
+    problems->push_back({seq, lead, std::string(rule), detail});
+    return Status::OK();
+  };
+  for (it->Seek(S(keys::Seq(from))); it->Valid(); it->Next()) {
+    SeqNo seq = 0;
+    if (!keys::DecodeSeq(it->key().ToStringView(), &seq)) {
+      if (Status p = problem(expected, 0, "bad_key", "a log key is not 8 bytes"); !p.ok()) return p;
+      continue;
+    }
+    if (seq > to) break;
+    std::string_view bytes = it->value().ToStringView();
+    if (seq != expected) {
+      if (Status p = problem(seq, 0, "dense_seq",
+                             fmt::format("records {}..{} are missing: the sequence must be dense", expected, seq - 1));
+          !p.ok()) {
+        return p;
+      }
+    }
+    expected = seq + 1;
+    DecodedRecord rec;
+    Hash32 hash = sha.Of(bytes);
+    if (Status s = DecodeRecord(bytes, &rec); !s.ok()) {
+      if (Status p = problem(seq, 0, "undecodable_record", s.message()); !p.ok()) return p;
+      state->head = hash;
+      state->last_seq = seq;
+      continue;
+    }
+    if (rec.ts > until_ts) break;
+    if (rec.seq != seq) {
+      if (Status p = problem(seq, rec.event.lead, "seq_mismatch",
+                             fmt::format("record stored under key {} says it is record {}", seq, rec.seq));
+          !p.ok()) {
+        return p;
+      }
+    }
+    if (rec.prev_hash != state->head) {
+      if (Status p = problem(seq, rec.event.lead, "hash_chain",
+                             "its prev_hash is not the hash of the record before it: the log was altered");
+          !p.ok()) {
+        return p;
+      }
+    }
+    std::string_view rule;
+    Status applied = Apply(*state, rec.event, seq, rec.ts, &rule);
+    if (!applied.ok()) {
+      if (Status p = problem(seq, rec.event.lead, rule, applied.message()); !p.ok()) return p;
+      state->last_seq = seq;
+    }
+    state->head = hash;
+    ++count;
+    if (report_progress && options_.progress && (count & 0xffff) == 0) options_.progress(seq, last_in_log);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the log");
+  if (records != nullptr) *records = count;
+  if (report_progress && options_.progress) options_.progress(last_in_log, last_in_log);
+  return Status::OK();
+}
+
+Status StoreImpl::LoadState() {
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  bool found = false;
+  if (options_.on_damaged_views == Options::DamagedViews::kFail) {
+    if (Status s = LoadCheckpoint(&state_, &found, nullptr); !s.ok()) return s;
+  }
+  if (!found) {
+    state_ = State();
+    views_from_full_replay_ = true;
+  } else {
+    // Loaded rows are what the checkpoint holds: not dirty.
+    state_.dirty_leads.clear();
+    state_.dirty_dnc.clear();
+    state_.history_tail.clear();
+  }
+  uint64_t replayed = 0;
+  if (Status s = ReplayInto(&state_, state_.last_seq + 1, UINT64_MAX, INT64_MAX, nullptr, &replayed, true); !s.ok()) {
+    return s;
+  }
+  events_since_checkpoint_ = replayed;
+  return Status::OK();
+}
+
+Status StoreImpl::CatchUp() {
+  if (!options_.read_only) return Status::OK();
+  rocksdb::Status s = db_->TryCatchUpWithPrimary();
+  if (!s.ok()) return FromRocks(s, "cannot catch up with the writer");
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  return ReplayInto(&state_, state_.last_seq + 1, UINT64_MAX, INT64_MAX, nullptr, nullptr, false);
+}
+
+// ---------------------------------------------------------------- group commit
+
+struct StoreImpl::Writer {
+  const std::function<Status(Batch&)>* op;
+  Status status;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+Timestamp StoreImpl::ClockNow() const {
+  if (options_.clock) return options_.clock();
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status Batch::Time(Timestamp now, Timestamp* ts) {
+  if (now == kClockNow) now = store_->ClockNow();
+  if (now < 0 || now > kMaxTime) {
+    return Status::InvalidArgument(
+        fmt::format("time {} is outside 1970-01-01..9999-12-31", now < 0 ? "before 1970" : "after 9999"));
+  }
+  *ts = std::max(now, store_->state_.last_ts);
+  return Status::OK();
+}
+
+State& Batch::state() { return store_->state_; }
+
+Status Batch::Append(const Event& event, Timestamp ts, const LeadProfile* profile) {
+  State& state = store_->state_;
+  SeqNo seq = state.last_seq + 1;
+  Hash32 prev = state.head;
+  if (Status s = Apply(state, event, seq, ts); !s.ok()) return s;
+  std::string_view bytes = store_->encoder_.Encode(seq, ts, prev, event, profile);
+  state.head = store_->sha_.Of(bytes);
+  wb_->Put(store_->log_cf_, S(keys::Seq(seq)), S(bytes));
+  ++events_;
+  return Status::OK();
+}
+
+Status StoreImpl::CheckWritable() const {
+  if (options_.read_only) {
+    return Status::ReadOnly(fmt::format("{} is open read-only; this change needs the writer", path_));
+  }
+  return Status::OK();
+}
+
+Status StoreImpl::Commit(const std::function<Status(Batch&)>& op) {
+  if (Status s = CheckWritable(); !s.ok()) return s;
+  Writer w;
+  w.op = &op;
+  std::unique_lock<std::mutex> ql(queue_mu_);
+  writers_.push_back(&w);
+  while (!w.done && writers_.front() != &w) w.cv.wait(ql);
+  if (w.done) return w.status;
+
+  // This thread leads: it takes every writer waiting now, applies their ops in
+  // arrival order and commits them in one WriteBatch (one fsync when synced).
+  std::vector<Writer*> group(writers_.begin(), writers_.end());
+  ql.unlock();
+
+  rocksdb::WriteBatch wb;
+  size_t events_before = 0;
+  {
+    std::unique_lock<std::shared_mutex> sl(state_mu_);
+    Batch batch(this, &wb);
+    size_t taken = 0;
+    for (Writer* member : group) {
+      if (taken > 0 && batch.events() >= options_.max_group_events) break;
+      ++taken;
+      if (!bg_error_.ok()) {
+        member->status = bg_error_;
+        continue;
+      }
+      size_t before = batch.events();
+      member->status = (*member->op)(batch);
+      // An op that fails must have appended nothing (ops check everything
+      // that can fail before their first Append); anything else would leave
+      // memory ahead of what the caller was told.
+      if (!member->status.ok() && batch.events() != before) {
+        bg_error_ = Status::Corruption("internal error: a failed operation appended events; reopen the store");
+      }
+    }
+    group.resize(taken);
+    if (batch.events() > 0 && bg_error_.ok()) {
+      rocksdb::WriteOptions wo;
+      wo.sync = options_.durability == Durability::kSynced;
+      rocksdb::Status s = db_->Write(wo, &wb);
+      if (!s.ok()) {
+        // Memory already holds the group's events: refuse everything until a
+        // reopen rebuilds the state from what the log really holds.
+        bg_error_ = FromRocks(s, "cannot write to the log (the store refuses writes until reopened)");
+        for (Writer* member : group) {
+          if (member->status.ok()) member->status = bg_error_;
+        }
+      }
+    }
+    events_since_checkpoint_ += batch.events();
+    events_before = events_since_checkpoint_;
+  }
+  if (options_.checkpoint_every_events > 0 && events_before >= options_.checkpoint_every_events) {
+    {
+      std::lock_guard<std::mutex> l(cp_signal_mu_);
+      cp_requested_ = true;
+    }
+    cp_signal_.notify_one();
+  }
+
+  ql.lock();
+  for (Writer* member : group) {
+    writers_.pop_front();
+    member->done = true;
+    if (member != &w) member->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return w.status;
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+void StoreImpl::CheckpointLoop() {
+  std::unique_lock<std::mutex> l(cp_signal_mu_);
+  while (true) {
+    cp_signal_.wait(l, [this] { return cp_requested_ || shutting_down_; });
+    if (shutting_down_) return;
+    cp_requested_ = false;
+    l.unlock();
+    // A failed checkpoint loses nothing (the log has every event); the next
+    // one, or the next open, makes up for it.
+    WriteCheckpoint(false);
+    l.lock();
+  }
+}
+
+Status StoreImpl::Checkpoint() {
+  if (Status s = CheckWritable(); !s.ok()) return s;
+  return WriteCheckpoint(false);
+}
+
+Status StoreImpl::Rebuild() {
+  if (Status s = CheckWritable(); !s.ok()) return s;
+  {
+    // Derive every view from the whole log, whatever was loaded at open.
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    if (!bg_error_.ok()) return bg_error_;
+    State fresh;
+    if (Status s = ReplayInto(&fresh, 1, UINT64_MAX, INT64_MAX, nullptr, nullptr, true); !s.ok()) return s;
+    fresh.track_changes = true;
+    state_ = std::move(fresh);
+    history_in_flight_.clear();
+  }
+  return WriteCheckpoint(true);
+}
+
+Status StoreImpl::WriteCheckpoint(bool full) {
+  std::lock_guard<std::mutex> cp_lock(checkpoint_mu_);
+  CheckpointInfo info;
+  std::vector<std::pair<LeadId, LeadRow>> rows;
+  std::vector<std::string> campaigns;
+  std::vector<std::pair<uint64_t, DncMark>> dnc;
+  std::vector<std::pair<LeadId, SeqNo>> history;
+  {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    if (!bg_error_.ok()) return bg_error_;
+    full = full || views_from_full_replay_;
+    if (!full && state_.dirty_leads.empty() && state_.history_tail.empty() && state_.dirty_dnc.empty() &&
+        events_since_checkpoint_ == 0) {
+      return Status::OK();
+    }
+    info.seq = state_.last_seq;
+    info.hash = state_.head;
+    info.ts = state_.last_ts;
+    info.next_lead = state_.next_lead();
+    info.next_campaign = state_.next_campaign();
+    info.leads = state_.leads.size();
+    info.dnc_phones = state_.dnc.size();
+    if (full) {
+      rows.reserve(state_.leads.size());
+      for (LeadId id = 1; id <= state_.leads.size(); ++id) rows.emplace_back(id, state_.leads[id - 1]);
+      for (const auto& [phone, mark] : state_.dnc) dnc.emplace_back(phone, mark);
+    } else {
+      rows.reserve(state_.dirty_leads.size());
+      for (LeadId id : state_.dirty_leads) rows.emplace_back(id, state_.leads[id - 1]);
+      for (uint64_t phone : state_.dirty_dnc) dnc.emplace_back(phone, state_.dnc.at(phone));
+    }
+    for (LeadId id : state_.dirty_leads) state_.leads[id - 1].flags &= static_cast<uint8_t>(~LeadRow::kDirty);
+    state_.dirty_leads.clear();
+    state_.dirty_dnc.clear();
+    for (const CampaignState& c : state_.campaigns) campaigns.push_back(EncodeCampaignView(c));
+    history.swap(state_.history_tail);
+    history_in_flight_.insert(history_in_flight_.end(), history.begin(), history.end());
+    views_from_full_replay_ = false;
+    events_since_checkpoint_ = 0;
+  }
+
+  auto fail = [&](Status s) {
+    // Put the work back so the next checkpoint writes it.
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    views_from_full_replay_ = views_from_full_replay_ || full;
+    for (auto& [id, row] : rows) state_.MarkDirty(id);
+    for (auto& [phone, mark] : dnc) state_.dirty_dnc.push_back(phone);
+    state_.history_tail.insert(state_.history_tail.begin(), history.begin(), history.end());
+    history_in_flight_.clear();
+    return s;
+  };
+
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.durability == Durability::kSynced;
+  std::string reason_bytes;
+  auto dnc_value = [&](uint64_t phone, const DncMark& mark, std::string* out) -> Status {
+    LoggedEvent ev;
+    if (Status s = ReadRecord(mark.seq, &reason_bytes); !s.ok()) return s;
+    if (Status s = DecodeLoggedEvent(reason_bytes, &ev); !s.ok()) return s;
+    *out = EncodeDncView(PhoneToString(phone), mark, ev.reason);
+    return Status::OK();
+  };
+
+  if (full) {
+    // Without a checkpoint record, an open replays the whole log: removing it
+    // first makes every crash point below safe.
+    rocksdb::WriteBatch clear;
+    clear.Delete(meta_cf_, S(keys::kMetaCheckpoint));
+    std::string hi(17, '\xff');  // above every key of these families (at most 16 bytes, or "+digits")
+    for (auto* cf : {leads_cf_, campaigns_cf_, dnc_cf_, lead_events_cf_}) clear.DeleteRange(cf, rocksdb::Slice(), S(hi));
+    if (rocksdb::Status s = db_->Write(wo, &clear); !s.ok()) return fail(FromRocks(s, "checkpoint"));
+    const size_t kChunk = 100000;
+    rocksdb::WriteBatch wb;
+    auto flush = [&]() -> Status {
+      if (wb.Count() == 0) return Status::OK();
+      rocksdb::Status s = db_->Write(wo, &wb);
+      wb.Clear();
+      return FromRocks(s, "checkpoint");
+    };
+    for (auto& [id, row] : rows) {
+      wb.Put(leads_cf_, S(keys::Lead(id)), EncodeLeadView(id, row));
+      if (wb.Count() >= kChunk) {
+        if (Status s = flush(); !s.ok()) return fail(s);
+      }
+    }
+    for (auto& [lead, seq] : history) {
+      wb.Put(lead_events_cf_, S(keys::LeadEvent(lead, seq)), rocksdb::Slice());
+      if (wb.Count() >= kChunk) {
+        if (Status s = flush(); !s.ok()) return fail(s);
+      }
+    }
+    for (auto& [phone, mark] : dnc) {
+      std::string v;
+      if (Status s = dnc_value(phone, mark, &v); !s.ok()) return fail(s);
+      wb.Put(dnc_cf_, S(PhoneToString(phone)), v);
+    }
+    if (Status s = flush(); !s.ok()) return fail(s);
+  }
+  rocksdb::WriteBatch wb;
+  if (!full) {
+    for (auto& [id, row] : rows) wb.Put(leads_cf_, S(keys::Lead(id)), EncodeLeadView(id, row));
+    for (auto& [lead, seq] : history) wb.Put(lead_events_cf_, S(keys::LeadEvent(lead, seq)), rocksdb::Slice());
+    for (auto& [phone, mark] : dnc) {
+      std::string v;
+      if (Status s = dnc_value(phone, mark, &v); !s.ok()) return fail(s);
+      wb.Put(dnc_cf_, S(PhoneToString(phone)), v);
+    }
+  }
+  for (size_t i = 0; i < campaigns.size(); ++i) {
+    wb.Put(campaigns_cf_, S(keys::CampaignKey(static_cast<CampaignId>(i + 1))), campaigns[i]);
+  }
+  wb.Put(meta_cf_, S(keys::kMetaCheckpoint), EncodeCheckpoint(info));
+  if (rocksdb::Status s = db_->Write(wo, &wb); !s.ok()) return fail(FromRocks(s, "checkpoint"));
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  history_in_flight_.clear();
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------- reads
+
+Status StoreImpl::FetchProfile(SeqNo added_seq, LeadProfile* profile, Timestamp* added) const {
+  std::string bytes;
+  if (Status s = ReadRecord(added_seq, &bytes); !s.ok()) return s;
+  return DecodeProfile(bytes, profile, added);
+}
+
+LeadInfo StoreImpl::InfoOf(LeadId id, const LeadRow& row) const {
+  LeadInfo info;
+  info.id = id;
+  info.campaign = row.campaign;
+  info.campaign_name = state_.campaigns[row.campaign - 1].info.name;
+  info.status = row.status;
+  info.attempts = row.attempt;
+  info.attempts_used = row.attempts_used();
+  if (row.call_open()) {
+    info.lease_until = row.when;
+  } else if (row.status != LeadStatus::kDoNotCall && row.status != LeadStatus::kCompleted) {
+    info.due = row.when;
+  }
+  info.profile.phone = PhoneToString(row.phone);
+  return info;
+}
+
+void StoreImpl::FillProfile(LeadInfo* info, SeqNo seq) const {
+  LeadProfile profile;
+  Timestamp added = 0;
+  if (FetchProfile(seq, &profile, &added).ok()) {
+    info->profile = std::move(profile);
+    info->added = added;
+  }
+}
+
+Result<Campaign> StoreImpl::GetCampaign(std::string_view name) const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  const CampaignState* c = state_.campaign(name);
+  if (c == nullptr) return Status::NotFound(fmt::format("no campaign named '{}'", name));
+  return c->info;
+}
+
+std::vector<Campaign> StoreImpl::ListCampaigns() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  std::vector<Campaign> out;
+  for (const CampaignState& c : state_.campaigns) out.push_back(c.info);
+  return out;
+}
+
+Result<LeadInfo> StoreImpl::GetLead(LeadId id) const {
+  LeadInfo info;
+  SeqNo added_seq = 0;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    const LeadRow* row = state_.lead(id);
+    if (row == nullptr) return Status::NotFound(fmt::format("no lead with id {}", id));
+    info = InfoOf(id, *row);
+    added_seq = row->added_seq;
+  }
+  FillProfile(&info, added_seq);
+  return info;
+}
+
+Result<std::vector<LeadInfo>> StoreImpl::FindLeadsByPhone(std::string_view phone, std::string_view region) const {
+  Result<std::string> e164 = NormalizePhone(phone, region);
+  if (!e164.ok()) return e164.status();
+  uint64_t number = 0;
+  PhoneToInt(*e164, &number);
+  std::vector<LeadInfo> out;
+  std::vector<SeqNo> added;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    state_.phones.ForEach(number, state_.leads, [&](LeadId id) {
+      out.push_back(InfoOf(id, state_.leads[id - 1]));
+      added.push_back(state_.leads[id - 1].added_seq);
+    });
+  }
+  for (size_t i = 0; i < out.size(); ++i) FillProfile(&out[i], added[i]);
+  return out;
+}
+
+Result<bool> StoreImpl::IsDoNotCall(std::string_view phone, std::string_view region) const {
+  Result<std::string> e164 = NormalizePhone(phone, region);
+  if (!e164.ok()) return e164.status();
+  uint64_t number = 0;
+  PhoneToInt(*e164, &number);
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return state_.dnc.count(number) > 0;
+}
+
+Result<DncEntry> StoreImpl::GetDoNotCall(std::string_view phone, std::string_view region) const {
+  Result<std::string> e164 = NormalizePhone(phone, region);
+  if (!e164.ok()) return e164.status();
+  uint64_t number = 0;
+  PhoneToInt(*e164, &number);
+  DncMark mark;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    auto it = state_.dnc.find(number);
+    if (it == state_.dnc.end()) return Status::NotFound(fmt::format("{} is not on the do-not-call list", *e164));
+    mark = it->second;
+  }
+  DncEntry entry{*e164, mark.ts, mark.seq, ""};
+  std::string bytes;
+  LoggedEvent ev;
+  if (ReadRecord(mark.seq, &bytes).ok() && DecodeLoggedEvent(bytes, &ev).ok()) entry.reason = ev.reason;
+  return entry;
+}
+
+Result<StatusCounts> StoreImpl::Counts(std::string_view campaign) const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  const CampaignState* c = state_.campaign(campaign);
+  if (c == nullptr) return Status::NotFound(fmt::format("no campaign named '{}'", campaign));
+  return c->counts;
+}
+
+std::vector<CampaignCounts> StoreImpl::AllCounts() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  std::vector<CampaignCounts> out;
+  for (const CampaignState& c : state_.campaigns) out.push_back({c.info, c.counts});
+  return out;
+}
+
+Digest StoreImpl::Head() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  Digest d;
+  d.seq = state_.last_seq;
+  d.hash = state_.head;
+  return d;
+}
+
+SeqNo StoreImpl::LastSeq() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return state_.last_seq;
+}
+
+size_t StoreImpl::ApproximateViewMemory() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return state_.MemoryBytes();
+}
+
+Status StoreImpl::ScanLog(const LogFilter& filter, const std::function<bool(const LoggedEvent&)>& fn) const {
+  SeqNo last = LastSeq();  // what the views reflect; newer records are not ours yet
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+  for (it->Seek(S(keys::Seq(std::max<SeqNo>(filter.from, 1)))); it->Valid(); it->Next()) {
+    SeqNo seq = 0;
+    if (!keys::DecodeSeq(it->key().ToStringView(), &seq)) return Status::Corruption("a log key is not 8 bytes");
+    if (seq > filter.to || seq > last) break;
+    LoggedEvent ev;
+    if (Status s = DecodeLoggedEvent(it->value().ToStringView(), &ev); !s.ok()) {
+      return Status::Corruption(fmt::format("log record {}: {}", seq, s.message()));
+    }
+    if (filter.campaign != 0 && ev.campaign != filter.campaign) {
+      // lead_added carries its campaign; do-not-call of a phone has none.
+      continue;
+    }
+    if (filter.lead != 0 && ev.lead != filter.lead) continue;
+    if (!filter.any_type && ev.type != filter.type) continue;
+    if (!fn(ev)) break;
+  }
+  return FromRocks(it->status(), "cannot read the log");
+}
+
+Status StoreImpl::History(LeadId lead, std::vector<LoggedEvent>* events) const {
+  std::vector<SeqNo> seqs;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    if (state_.lead(lead) == nullptr) return Status::NotFound(fmt::format("no lead with id {}", lead));
+    for (const auto& [id, seq] : state_.history_tail) {
+      if (id == lead) seqs.push_back(seq);
+    }
+    for (const auto& [id, seq] : history_in_flight_) {
+      if (id == lead) seqs.push_back(seq);
+    }
+    // Read the index under the lock too, so a checkpoint cannot move entries
+    // between the two sources while we look.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), lead_events_cf_));
+    auto prefix = keys::Lead(lead);
+    for (it->Seek(S(prefix)); it->Valid() && it->key().starts_with(S(prefix)); it->Next()) {
+      LeadId id = 0;
+      SeqNo seq = 0;
+      if (keys::DecodeLeadEvent(it->key().ToStringView(), &id, &seq) && seq <= state_.last_seq) seqs.push_back(seq);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the history index");
+  }
+  std::sort(seqs.begin(), seqs.end());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  events->clear();
+  std::string bytes;
+  for (SeqNo seq : seqs) {
+    if (Status s = ReadRecord(seq, &bytes); !s.ok()) return s;
+    LoggedEvent ev;
+    if (Status s = DecodeLoggedEvent(bytes, &ev); !s.ok()) {
+      return Status::Corruption(fmt::format("log record {}: {}", seq, s.message()));
+    }
+    events->push_back(std::move(ev));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<CampaignCounts>> StoreImpl::Replay(const ReplayTarget& target) const {
+  State fresh;
+  fresh.track_changes = false;
+  if (Status s = ReplayInto(&fresh, 1, target.until_seq, target.until_ts, nullptr, nullptr, true); !s.ok()) return s;
+  std::vector<CampaignCounts> out;
+  for (const CampaignState& c : fresh.campaigns) out.push_back({c.info, c.counts});
+  return out;
+}
+
+// ---------------------------------------------------------------- writes
+
+Result<Campaign> StoreImpl::CreateCampaign(const std::string& name, const CampaignSettings& settings, Timestamp now) {
+  Campaign out;
+  Status s = Commit([&](Batch& b) -> Status {
+    Timestamp ts;
+    if (Status t = b.Time(now, &ts); !t.ok()) return t;
+    Event e;
+    e.type = EventType::kCampaignCreated;
+    e.campaign = b.state().next_campaign();
+    e.name = name;
+    e.settings = settings;
+    if (Status a = b.Append(e, ts); !a.ok()) return a;
+    out = b.state().campaigns.back().info;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<Campaign> StoreImpl::UpdateCampaign(const std::string& name, const CampaignSettings& settings, Timestamp now) {
+  Campaign out;
+  Status s = Commit([&](Batch& b) -> Status {
+    Timestamp ts;
+    if (Status t = b.Time(now, &ts); !t.ok()) return t;
+    const CampaignState* c = b.state().campaign(name);
+    if (c == nullptr) return Status::NotFound(fmt::format("no campaign named '{}'", name));
+    Event e;
+    e.type = EventType::kCampaignUpdated;
+    e.campaign = c->info.id;
+    e.settings = settings;
+    if (Status a = b.Append(e, ts); !a.ok()) return a;
+    out = b.state().campaign(e.campaign)->info;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+namespace {
+
+// A row checked and normalized outside the lock, in parallel.
+struct PreparedLead {
+  bool ok = false;
+  RejectReason reason = RejectReason::kMalformedRow;
+  std::string detail;
+  std::string phone;  // E.164
+};
+
+void PrepareLead(const LeadInput& in, const AddOptions& options, PreparedLead* out) {
+  auto reject = [&](RejectReason r, std::string detail) {
+    out->ok = false;
+    out->reason = r;
+    out->detail = std::move(detail);
+  };
+  auto trimmed_empty = [](const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+  };
+  if (trimmed_empty(in.phone)) return reject(RejectReason::kMissingPhone, "phone is empty");
+  for (const std::string* f : {&in.phone, &in.first_name, &in.last_name, &in.email}) {
+    if (!IsValidUtf8(*f)) return reject(RejectReason::kInvalidUtf8, "a field is not valid UTF-8");
+  }
+  if (in.first_name.size() > kMaxNameBytes || in.last_name.size() > kMaxNameBytes) {
+    return reject(RejectReason::kFieldTooLong, fmt::format("a name is longer than {} bytes", kMaxNameBytes));
+  }
+  if (in.email.size() > kMaxEmailBytes) {
+    return reject(RejectReason::kFieldTooLong, fmt::format("email is longer than {} bytes", kMaxEmailBytes));
+  }
+  if (!in.email.empty() && !IsPlausibleEmail(in.email)) {
+    return reject(RejectReason::kInvalidEmail, fmt::format("email '{}' is not a valid address", in.email));
+  }
+  if (in.custom.size() > kMaxCustomFields) {
+    return reject(RejectReason::kMalformedRow, fmt::format("more than {} custom fields", kMaxCustomFields));
+  }
+  for (const CustomField& f : in.custom) {
+    if (f.key.empty() || f.key.size() > kMaxCustomKeyBytes || f.value.size() > kMaxCustomValueBytes) {
+      return reject(RejectReason::kFieldTooLong, fmt::format("custom field '{}' is empty or too long", f.key.substr(0, 64)));
+    }
+    if (!IsValidUtf8(f.key) || !IsValidUtf8(f.value)) {
+      return reject(RejectReason::kInvalidUtf8, fmt::format("custom field '{}' is not valid UTF-8", f.key.substr(0, 64)));
+    }
+  }
+  Result<std::string> e164 = NormalizePhone(in.phone, options.default_region);
+  if (!e164.ok()) return reject(RejectReason::kInvalidPhone, e164.status().message());
+  out->ok = true;
+  out->phone = std::move(*e164);
+}
+
+}  // namespace
+
+Result<AddLeadsResult> StoreImpl::AddLeads(const std::string& campaign, const std::vector<LeadInput>& leads,
+                                           const AddOptions& options, Timestamp now) {
+  if (Status s = CheckWritable(); !s.ok()) return s;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    if (state_.campaign(campaign) == nullptr) return Status::NotFound(fmt::format("no campaign named '{}'", campaign));
+  }
+  if (!options.default_region.empty()) {
+    // A bad region is the caller's mistake, not every row's.
+    Result<std::string> probe = NormalizePhone("+14155552671", options.default_region);
+    if (!probe.ok()) return probe.status();
+  }
+  // Phone validation dominates an import (~17 us a number): run it on every core.
+  std::vector<PreparedLead> prepared(leads.size());
+  unsigned threads = options_.import_threads != 0 ? options_.import_threads : std::thread::hardware_concurrency();
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(leads.size() / 256 + 1)));
+  {
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      constexpr size_t kStep = 256;
+      for (size_t start; (start = next.fetch_add(kStep)) < leads.size();) {
+        size_t end = std::min(start + kStep, leads.size());
+        for (size_t i = start; i < end; ++i) PrepareLead(leads[i], options, &prepared[i]);
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+  }
+
+  AddLeadsResult result;
+  result.ids.assign(leads.size(), 0);
+  Status s = Commit([&](Batch& b) -> Status {
+    Timestamp ts;
+    if (Status t = b.Time(now, &ts); !t.ok()) return t;
+    const CampaignState* c = b.state().campaign(campaign);
+    if (c == nullptr) return Status::NotFound(fmt::format("no campaign named '{}'", campaign));
+    CampaignId cid = c->info.id;
+    LeadProfile profile;
+    for (size_t i = 0; i < leads.size(); ++i) {
+      PreparedLead& p = prepared[i];
+      if (!p.ok) {
+        result.rejects.push_back({i, p.reason, std::move(p.detail)});
+        continue;
+      }
+      uint64_t number = 0;
+      PhoneToInt(p.phone, &number);
+      Event e;
+      e.type = EventType::kLeadAdded;
+      e.lead = b.state().next_lead();
+      e.campaign = cid;
+      e.phone = p.phone;
+      e.status = b.state().dnc.count(number) ? LeadStatus::kDoNotCall : LeadStatus::kPending;
+      const LeadInput& in = leads[i];
+      profile.first_name = in.first_name;
+      profile.last_name = in.last_name;
+      profile.email = in.email;
+      profile.custom = in.custom;
+      Status a = b.Append(e, ts, &profile);
+      if (!a.ok()) {
+        // Only a duplicate can be refused here: everything else was checked.
+        result.rejects.push_back({i, RejectReason::kDuplicate, a.message()});
+        continue;
+      }
+      result.ids[i] = e.lead;
+      ++result.imported;
+      if (e.status == LeadStatus::kDoNotCall) ++result.do_not_call;
+      if (options_.progress && (i & 0xfff) == 0) options_.progress(i, leads.size());
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  if (options_.progress) options_.progress(leads.size(), leads.size());
+  return result;
+}
+
+Result<LeadId> StoreImpl::AddLead(const std::string& campaign, const LeadInput& lead, const AddOptions& options,
+                                  Timestamp now) {
+  Result<AddLeadsResult> r = AddLeads(campaign, {lead}, options, now);
+  if (!r.ok()) return r.status();
+  if (!r->rejects.empty()) {
+    const RowReject& rej = r->rejects.front();
+    std::string msg = fmt::format("{}: {}", RejectReasonName(rej.reason), rej.detail);
+    if (rej.reason == RejectReason::kDuplicate) return Status::AlreadyExists(msg);
+    return Status::InvalidArgument(msg);
+  }
+  return r->ids.front();
+}
+
+Result<std::vector<ClaimedLead>> StoreImpl::Claim(const std::string& campaign, size_t n, const std::string& dialer_id,
+                                                  Timestamp now) {
+  constexpr size_t kMaxClaim = 100000;
+  if (n == 0 || n > kMaxClaim) {
+    return Status::InvalidArgument(fmt::format("a claim takes 1 to {} leads, not {}", kMaxClaim, n));
+  }
+  if (dialer_id.size() > 256 || !IsValidUtf8(dialer_id)) {
+    return Status::InvalidArgument("the dialer id must be valid UTF-8 of at most 256 bytes");
+  }
+  std::vector<ClaimedLead> out;
+  std::vector<SeqNo> added;
+  Status s = Commit([&](Batch& b) -> Status {
+    Timestamp ts;
+    if (Status t = b.Time(now, &ts); !t.ok()) return t;
+    State& st = b.state();
+    const CampaignState* cc = st.campaign(campaign);
+    if (cc == nullptr) return Status::NotFound(fmt::format("no campaign named '{}'", campaign));
+    CampaignState& c = st.campaigns[cc->info.id - 1];
+    while (out.size() < n) {
+      // The oldest due head of the two queues (stale heads are dropped first).
+      // Apply pops the claimed lead's entry, exactly as it does in a replay.
+      DropStaleQueueHeads(st, c);
+      bool have_pending = !c.pending.empty() && st.leads[c.pending.front() - 1].when <= ts;
+      bool have_retry = !c.retries.empty() && c.retries.top().due <= ts;
+      if (!have_pending && !have_retry) break;
+      bool from_pending =
+          have_pending && (!have_retry || !(DueEntry{st.leads[c.pending.front() - 1].when, c.pending.front()} >
+                                            c.retries.top()));
+      LeadId pick = from_pending ? c.pending.front() : c.retries.top().lead;
+      const LeadRow& row = st.leads[pick - 1];
+      Event e;
+      e.type = EventType::kLeadClaimed;
+      e.lead = pick;
+      e.campaign = c.info.id;
+      e.attempt = row.attempt + 1;
+      e.lease_until = ts + c.info.settings.lease;
+      e.dialer = dialer_id;
+      if (!b.Append(e, ts).ok()) {
+        // Not claimable any more (settings changed since it was queued): it
+        // leaves the queue; a requeue brings it back.
+        if (from_pending) {
+          c.pending.pop_front();
+        } else {
+          c.retries.pop();
+        }
+        continue;
+      }
+      ClaimedLead cl;
+      cl.lead = pick;
+      cl.campaign = c.info.id;
+      cl.attempt = e.attempt;
+      cl.lease_until = e.lease_until;
+      cl.profile.phone = PhoneToString(row.phone);
+      out.push_back(std::move(cl));
+      added.push_back(row.added_seq);
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  for (size_t i = 0; i < out.size(); ++i) {
+    Timestamp ignored;
+    if (Status p = FetchProfile(added[i], &out[i].profile, &ignored); !p.ok()) return p;
+  }
+  return out;
+}
+
+Result<LeadInfo> StoreImpl::Report(LeadId lead, uint32_t attempt, LeadStatus outcome, const std::string& reason,
+                                   Timestamp now) {
+  if (!IsOutcome(outcome)) {
+    return Status::InvalidArgument(fmt::format(
+        "'{}' is not an outcome; use completed, no_answer, voicemail or failed", LeadStatusName(outcome)));
+  }
+  if (attempt == 0) return Status::InvalidArgument("attempts are numbered from 1");
+  if (reason.size() > 4096 || !IsValidUtf8(reason)) {
+    return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
+  }
+  LeadInfo info;
+  SeqNo added_seq = 0;
+  Status s = Commit([&](Batch& b) -> Status {
+    Timestamp ts;
+    if (Status t = b.Time(now, &ts); !t.ok()) return t;
+    const LeadRow* row = b.state().lead(lead);
+    if (row == nullptr) return Status::NotFound(fmt::format("no lead with id {}", lead));
+    // Dialers retry their reports: the same outcome for the same finished
+    // attempt is a no-op, not an error and not a second event.
+    bool duplicate = row->attempt == attempt && !row->call_open() && row->last_outcome == outcome;
+    if (!duplicate) {
+      Event e;
+      e.type = EventType::kOutcomeReported;
+      e.lead = lead;
+      e.campaign = row->campaign;
+      e.attempt = attempt;
+      e.status = outcome;
+      e.reason = reason;
+      if (Status a = b.Append(e, ts); !a.ok()) return a;
+    }
+    info = InfoOf(lead, *b.state().lead(lead));
+    added_seq = b.state().lead(lead)->added_seq;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  FillProfile(&info, added_seq);
+  return info;
+}
+
+Result<std::vector<LeadInfo>> StoreImpl::Expire(Timestamp now) {
+  std::vector<LeadInfo> out;
+  std::vector<SeqNo> added;
+  Status s = Commit([&](Batch& b) -> Status {
+    Timestamp ts;
+    if (Status t = b.Time(now, &ts); !t.ok()) return t;
+    State& st = b.state();
+    while (!st.leases.empty() && st.leases.top().until <= ts) {
+      LeaseEntry entry = st.leases.top();
+      st.leases.pop();
+      const LeadRow& row = st.leads[entry.lead - 1];
+      if (!row.call_open() || row.attempt != entry.attempt || row.when != entry.until) continue;  // stale
+      Event e;
+      e.type = EventType::kLeaseExpired;
+      e.lead = entry.lead;
+      e.campaign = row.campaign;
+      e.attempt = entry.attempt;
+      if (!b.Append(e, ts).ok()) continue;
+      out.push_back(InfoOf(entry.lead, st.leads[entry.lead - 1]));
+      added.push_back(row.added_seq);
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  for (size_t i = 0; i < out.size(); ++i) FillProfile(&out[i], added[i]);
+  return out;
+}
+
+Result<DncResult> StoreImpl::AddDoNotCall(std::string_view phone, const std::string& reason, std::string_view region,
+                                          Timestamp now) {
+  Result<std::string> e164 = NormalizePhone(phone, region);
+  if (!e164.ok()) return e164.status();
+  if (reason.size() > 4096 || !IsValidUtf8(reason)) {
+    return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
+  }
+  uint64_t number = 0;
+  PhoneToInt(*e164, &number);
+  DncResult result;
+  Status s = Commit([&](Batch& b) -> Status {
+    Timestamp ts;
+    if (Status t = b.Time(now, &ts); !t.ok()) return t;
+    State& st = b.state();
+    if (!st.dnc.count(number)) {
+      Event e;
+      e.type = EventType::kPhoneMarkedDoNotCall;
+      e.phone = *e164;
+      e.reason = reason;
+      if (Status a = b.Append(e, ts); !a.ok()) return a;
+      result.newly_added = true;
+    }
+    // Also catches leads a crash may have left behind (none should exist).
+    std::vector<LeadId> ids;
+    st.phones.ForEach(number, st.leads, [&](LeadId id) { ids.push_back(id); });
+    for (LeadId id : ids) {
+      const LeadRow& row = st.leads[id - 1];
+      if (row.status == LeadStatus::kDoNotCall) continue;
+      Event e;
+      e.type = EventType::kLeadMarkedDoNotCall;
+      e.lead = id;
+      e.campaign = row.campaign;
+      e.reason = reason;
+      if (b.Append(e, ts).ok()) result.moved.push_back(id);
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+Result<LeadInfo> StoreImpl::MarkLeadDoNotCall(LeadId lead, const std::string& reason, Timestamp now) {
+  if (reason.size() > 4096 || !IsValidUtf8(reason)) {
+    return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
+  }
+  LeadInfo info;
+  SeqNo added_seq = 0;
+  Status s = Commit([&](Batch& b) -> Status {
+    Timestamp ts;
+    if (Status t = b.Time(now, &ts); !t.ok()) return t;
+    const LeadRow* row = b.state().lead(lead);
+    if (row == nullptr) return Status::NotFound(fmt::format("no lead with id {}", lead));
+    if (row->status != LeadStatus::kDoNotCall) {
+      Event e;
+      e.type = EventType::kLeadMarkedDoNotCall;
+      e.lead = lead;
+      e.campaign = row->campaign;
+      e.reason = reason;
+      if (Status a = b.Append(e, ts); !a.ok()) return a;
+    }
+    info = InfoOf(lead, *b.state().lead(lead));
+    added_seq = b.state().lead(lead)->added_seq;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  FillProfile(&info, added_seq);
+  return info;
+}
+
+Result<LeadInfo> StoreImpl::Requeue(LeadId lead, const std::string& reason, Timestamp now) {
+  if (reason.size() > 4096 || !IsValidUtf8(reason)) {
+    return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
+  }
+  LeadInfo info;
+  SeqNo added_seq = 0;
+  Status s = Commit([&](Batch& b) -> Status {
+    Timestamp ts;
+    if (Status t = b.Time(now, &ts); !t.ok()) return t;
+    const LeadRow* row = b.state().lead(lead);
+    if (row == nullptr) return Status::NotFound(fmt::format("no lead with id {}", lead));
+    Event e;
+    e.type = EventType::kLeadRequeued;
+    e.lead = lead;
+    e.campaign = row->campaign;
+    e.reason = reason;
+    if (Status a = b.Append(e, ts); !a.ok()) return a;
+    info = InfoOf(lead, *b.state().lead(lead));
+    added_seq = b.state().lead(lead)->added_seq;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  FillProfile(&info, added_seq);
+  return info;
+}
+
+}  // namespace leadlog
