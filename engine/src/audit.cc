@@ -86,6 +86,19 @@ Status StoreImpl::Verify(const VerifyOptions& options, AuditReport* report) cons
   report->events = records;
   report->last_seq = fresh.last_seq;
 
+  // Every claim ends with an outcome or an expiry: a lease that ran out
+  // before the newest record and is still open means `expire` was not run
+  // (a dialer died and its lead is stuck in calling).
+  for (LeadId id = 1; id <= fresh.leads.size(); ++id) {
+    const LeadRow& row = fresh.leads[id - 1];
+    if (row.call_open() && row.when < fresh.last_ts) {
+      report->problems.push_back({0, id, "lease_not_ended",
+                                  fmt::format("lead {}: the lease of attempt {} ran out at {} and was never ended by "
+                                              "an outcome or an expiry (run `leadlog expire`)",
+                                              id, row.attempt, FormatTime(row.when))});
+    }
+  }
+
   if (options.check_digest) {
     std::string bytes;
     Status s = ReadRecord(options.digest.seq, &bytes);

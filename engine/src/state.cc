@@ -10,7 +10,7 @@ bool LeadRow::SameState(const LeadRow& o) const {
          last_outcome == o.last_outcome && (flags & kCallOpen) == (o.flags & kCallOpen);
 }
 
-void PhoneIndex::Grow(const std::vector<LeadRow>& leads, size_t min_capacity) {
+void PhoneIndex::Grow(const LeadTable& leads, size_t min_capacity) {
   size_t cap = slots_.empty() ? 1024 : slots_.size();
   while (cap * 3 / 4 < min_capacity) cap *= 2;
   if (cap == slots_.size()) return;
@@ -23,9 +23,9 @@ void PhoneIndex::Grow(const std::vector<LeadRow>& leads, size_t min_capacity) {
   }
 }
 
-void PhoneIndex::Reserve(size_t leads, const std::vector<LeadRow>& rows) { Grow(rows, leads); }
+void PhoneIndex::Reserve(size_t leads, const LeadTable& rows) { Grow(rows, leads); }
 
-void PhoneIndex::Insert(uint64_t phone, LeadId lead, const std::vector<LeadRow>& leads) {
+void PhoneIndex::Insert(uint64_t phone, LeadId lead, const LeadTable& leads) {
   if ((size_ + 1) > slots_.size() * 3 / 4) Grow(leads, size_ + 1);
   size_t mask = slots_.size() - 1;
   size_t i = Mix(phone) & mask;
@@ -34,7 +34,7 @@ void PhoneIndex::Insert(uint64_t phone, LeadId lead, const std::vector<LeadRow>&
   ++size_;
 }
 
-LeadId PhoneIndex::Find(uint64_t phone, CampaignId campaign, const std::vector<LeadRow>& leads) const {
+LeadId PhoneIndex::Find(uint64_t phone, CampaignId campaign, const LeadTable& leads) const {
   if (slots_.empty()) return 0;
   size_t mask = slots_.size() - 1;
   for (size_t i = Mix(phone) & mask;; i = (i + 1) & mask) {
@@ -90,7 +90,7 @@ void State::RebuildQueues() {
 }
 
 size_t State::MemoryBytes() const {
-  size_t bytes = leads.capacity() * sizeof(LeadRow) + phones.MemoryBytes();
+  size_t bytes = leads.MemoryBytes() + phones.MemoryBytes();
   for (const CampaignState& c : campaigns) {
     bytes += sizeof(CampaignState) + c.pending.size() * sizeof(LeadId) + c.retries.size() * sizeof(DueEntry);
   }

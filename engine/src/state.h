@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <queue>
 #include <string>
 #include <unordered_map>
@@ -56,6 +57,34 @@ struct LeadRow {
 };
 static_assert(sizeof(LeadRow) == 40, "LeadRow is the per-lead memory budget");
 
+// The lead rows, indexed by id - 1. Grows in fixed chunks rather than by
+// doubling: a vector of 10M rows would hold up to 2x its size while growing
+// and copy 400 MB each time; chunks waste at most one chunk and never move.
+class LeadTable {
+ public:
+  static constexpr size_t kChunkRows = 1 << 16;
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  LeadRow& operator[](size_t i) { return chunks_[i / kChunkRows][i % kChunkRows]; }
+  const LeadRow& operator[](size_t i) const { return chunks_[i / kChunkRows][i % kChunkRows]; }
+  LeadRow& back() { return (*this)[size_ - 1]; }
+  void push_back(const LeadRow& row) {
+    if (size_ % kChunkRows == 0 && size_ / kChunkRows == chunks_.size()) {
+      chunks_.push_back(std::make_unique<LeadRow[]>(kChunkRows));
+    }
+    (*this)[size_++] = row;
+  }
+  void clear() {
+    chunks_.clear();
+    size_ = 0;
+  }
+  size_t MemoryBytes() const { return chunks_.size() * kChunkRows * sizeof(LeadRow) + chunks_.capacity() * sizeof(void*); }
+
+ private:
+  std::vector<std::unique_ptr<LeadRow[]>> chunks_;
+  size_t size_ = 0;
+};
+
 struct DueEntry {
   Timestamp due;
   LeadId lead;
@@ -89,16 +118,16 @@ struct DncMark {
 // check) in ~11 bytes per lead. Leads are never removed, so no tombstones.
 class PhoneIndex {
  public:
-  void Insert(uint64_t phone, LeadId lead, const std::vector<LeadRow>& leads);
+  void Insert(uint64_t phone, LeadId lead, const LeadTable& leads);
   // Calls fn(lead) for every lead with `phone`, in ascending id order.
   template <class Fn>
-  void ForEach(uint64_t phone, const std::vector<LeadRow>& leads, Fn&& fn) const;
-  LeadId Find(uint64_t phone, CampaignId campaign, const std::vector<LeadRow>& leads) const;
+  void ForEach(uint64_t phone, const LeadTable& leads, Fn&& fn) const;
+  LeadId Find(uint64_t phone, CampaignId campaign, const LeadTable& leads) const;
   size_t MemoryBytes() const { return slots_.capacity() * sizeof(LeadId); }
-  void Reserve(size_t leads, const std::vector<LeadRow>& rows);
+  void Reserve(size_t leads, const LeadTable& rows);
 
  private:
-  void Grow(const std::vector<LeadRow>& leads, size_t min_capacity);
+  void Grow(const LeadTable& leads, size_t min_capacity);
   static size_t Mix(uint64_t x) {
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;
@@ -110,7 +139,7 @@ class PhoneIndex {
 };
 
 struct State {
-  std::vector<LeadRow> leads;
+  LeadTable leads;
   std::vector<CampaignState> campaigns;
   std::unordered_map<std::string, CampaignId> campaign_by_name;
   PhoneIndex phones;
@@ -155,7 +184,7 @@ bool PhoneToInt(std::string_view e164, uint64_t* out);
 std::string PhoneToString(uint64_t phone);
 
 template <class Fn>
-void PhoneIndex::ForEach(uint64_t phone, const std::vector<LeadRow>& leads, Fn&& fn) const {
+void PhoneIndex::ForEach(uint64_t phone, const LeadTable& leads, Fn&& fn) const {
   if (slots_.empty()) return;
   std::vector<LeadId> found;
   size_t mask = slots_.size() - 1;

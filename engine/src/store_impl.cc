@@ -283,7 +283,6 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
     }
   }
   {
-    state->leads.reserve(cp.leads);
     state->phones.Reserve(cp.leads, state->leads);
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;
@@ -1206,7 +1205,6 @@ Result<LeadInfo> StoreImpl::Report(LeadId lead, uint32_t attempt, LeadStatus out
     return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
   }
   LeadInfo info;
-  SeqNo added_seq = 0;
   Status s = Commit([&](Batch& b) -> Status {
     Timestamp ts;
     if (Status t = b.Time(now, &ts); !t.ok()) return t;
@@ -1226,17 +1224,14 @@ Result<LeadInfo> StoreImpl::Report(LeadId lead, uint32_t attempt, LeadStatus out
       if (Status a = b.Append(e, ts); !a.ok()) return a;
     }
     info = InfoOf(lead, *b.state().lead(lead));
-    added_seq = b.state().lead(lead)->added_seq;
     return Status::OK();
   });
   if (!s.ok()) return s;
-  FillProfile(&info, added_seq);
   return info;
 }
 
 Result<std::vector<LeadInfo>> StoreImpl::Expire(Timestamp now) {
   std::vector<LeadInfo> out;
-  std::vector<SeqNo> added;
   Status s = Commit([&](Batch& b) -> Status {
     Timestamp ts;
     if (Status t = b.Time(now, &ts); !t.ok()) return t;
@@ -1253,12 +1248,10 @@ Result<std::vector<LeadInfo>> StoreImpl::Expire(Timestamp now) {
       e.attempt = entry.attempt;
       if (!b.Append(e, ts).ok()) continue;
       out.push_back(InfoOf(entry.lead, st.leads[entry.lead - 1]));
-      added.push_back(row.added_seq);
     }
     return Status::OK();
   });
   if (!s.ok()) return s;
-  for (size_t i = 0; i < out.size(); ++i) FillProfile(&out[i], added[i]);
   return out;
 }
 

@@ -101,11 +101,12 @@ class Store {
                                                  const std::string& dialer_id, Timestamp now = kClockNow) = 0;
   // Records how attempt `attempt` of `lead` ended (completed, no_answer,
   // voicemail, failed). The same report twice is an OK no-op; a different
-  // outcome for a finished attempt is Conflict.
+  // outcome for a finished attempt is Conflict. The returned state's profile
+  // holds only the phone (GetLead has the rest): a report costs no read.
   virtual Result<LeadInfo> Report(LeadId lead, uint32_t attempt, LeadStatus outcome, const std::string& reason,
                                   Timestamp now = kClockNow) = 0;
   // Ends every claim whose lease ran out: no_answer, reason lease_expired,
-  // counted as an attempt. Returns the leads released.
+  // counted as an attempt. Returns the leads released (profile: phone only).
   virtual Result<std::vector<LeadInfo>> Expire(Timestamp now = kClockNow) = 0;
   // Puts a phone on the do-not-call list (permanent) and moves every lead
   // with it, in every campaign, to do_not_call.
