@@ -67,11 +67,11 @@ std::string Digits(uint64_t v, int width) { return fmt::format("{:0{}d}", v, wid
 std::string Display(const std::string& cc, const std::string& national, uint64_t style) {
   switch (style % 4) {
     case 0:
-      return "+" + cc + national;
+      return fmt::format("+{}{}", cc, national);
     case 1:
       return fmt::format("+{} {}", cc, national);
     case 2: {
-      std::string s = "+" + cc + " ";
+      std::string s = fmt::format("+{} ", cc);
       for (size_t i = 0; i < national.size(); ++i) {
         if (i > 0 && i % 3 == 0 && national.size() - i >= 2) s += '-';
         s += national[i];
@@ -92,15 +92,15 @@ std::string IntlNumber(int c, uint64_t j, uint64_t style) {
       return Display("1", fmt::format("{}{}{}", area, 200 + rest / 10000, Digits(rest % 10000, 4)), style);
     }
     case 1:  // GB mobile: 79[024-9] + 7 digits; use 790 + 7 digits ... 799
-      return Display("44", "79" + std::to_string("0245678"[j % 7] - '0') + Digits(Scramble(j / 7, 10'000'000, 7), 7),
+      return Display("44", fmt::format("79{}{}", "0245678"[j % 7], Digits(Scramble(j / 7, 10'000'000, 7), 7)),
                      style);
     case 2:  // DE mobile: 17X + 7 digits
-      return Display("49", "17" + std::to_string(j % 10) + Digits(Scramble(j / 10, 10'000'000, 3), 7), style);
+      return Display("49", fmt::format("17{}{}", j % 10, Digits(Scramble(j / 10, 10'000'000, 3), 7)), style);
     case 3:  // FR mobile: 6[0-24-8] + 7 digits
-      return Display("33", "6" + std::to_string("01245678"[j % 8] - '0') + Digits(Scramble(j / 8, 10'000'000, 5), 7),
+      return Display("33", fmt::format("6{}{}", "01245678"[j % 8], Digits(Scramble(j / 8, 10'000'000, 5), 7)),
                      style);
     case 4:  // IN mobile: 98 + 8 digits
-      return Display("91", "98" + Digits(Scramble(j, 100'000'000, 11), 8), style);
+      return Display("91", fmt::format("98{}", Digits(Scramble(j, 100'000'000, 11), 8)), style);
     default: {  // BR mobile: area + 9 + 8 digits
       uint64_t area = kBrAreas[j % kBrAreas.size()];
       return Display("55", fmt::format("{}9{}", area, Digits(Scramble(j / kBrAreas.size(), 100'000'000, 13), 8)),
@@ -157,15 +157,15 @@ std::string ValidUsNationalPhone(uint64_t seed) {
 std::string InvalidPhone(uint64_t seed) {
   switch (seed % 5) {
     case 0:
-      return "+1555" + Digits(seed % 1000, 3);  // too short
+      return fmt::format("+1555{}", Digits(seed % 1000, 3));  // too short
     case 1:
       return fmt::format("+1 099 {} {}", 200 + seed % 700, Digits(seed % 10000, 4));  // area code 0xx
     case 2:
       return "call me maybe";
     case 3:
-      return "+44 " + Digits(seed % 100000, 5);  // too short for GB
+      return fmt::format("+44 {}", Digits(seed % 100000, 5));  // too short for GB
     default:
-      return "+999" + Digits(seed % 100000000, 8);  // no such country code
+      return fmt::format("+999{}", Digits(seed % 100000000, 8));  // no such country code
   }
 }
 

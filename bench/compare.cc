@@ -58,7 +58,7 @@ std::vector<std::string> Systems() {
   if (!env || !*env) return all;
   std::vector<std::string> out;
   for (const auto& s : all)
-    if (("," + std::string(env) + ",").find("," + s + ",") != std::string::npos) out.push_back(s);
+    if (fmt::format(",{},", env).find(fmt::format(",{},", s)) != std::string::npos) out.push_back(s);
   return out;
 }
 
@@ -105,8 +105,8 @@ std::string SelfExe() {
 
 // Runs this executable with `args` and returns what it printed on stdout.
 std::string RunChild(const std::vector<std::string>& args) {
-  std::string cmd = "'" + SelfExe() + "'";
-  for (const auto& a : args) cmd += " '" + a + "'";
+  std::string cmd = fmt::format("'{}'", SelfExe());
+  for (const auto& a : args) cmd += fmt::format(" '{}'", a);
   FILE* f = popen(cmd.c_str(), "r");
   if (!f) Die("cannot run {}", cmd);
   std::string out;
@@ -211,6 +211,20 @@ void BuildLog(Peer& p, uint64_t events, size_t leads) {
   fmt::print("{}\n", nlohmann::json{{"events", p->LastSeq()}}.dump());
   std::fflush(stdout);
   _exit(0);  // the "kill": no destructor, no close, no final checkpoint
+}
+
+// --internal-open-verify SYSTEM DIR: open a kept log and verify it; the hook
+// for profiling those two paths alone (valgrind --tool=callgrind).
+[[noreturn]] void InternalOpenVerify(const std::string& system, const std::string& dir) {
+  auto p = MakePeer(system);
+  Timer open;
+  p->Open(dir, false, CommitMode::kBatch256);
+  double open_s = open.Seconds();
+  Timer verify;
+  uint64_t events = p->Verify();
+  fmt::print("{}\n", nlohmann::json{{"open_seconds", open_s}, {"events", events}, {"verify_seconds", verify.Seconds()}}.dump());
+  std::fflush(stdout);
+  _exit(0);
 }
 
 // --internal-memory DIR N: add N leads through AddLeads, report memory.
@@ -481,6 +495,7 @@ int main(int argc, char** argv) {
   using namespace bench;
   if (argc >= 6 && std::strcmp(argv[1], "--internal-build") == 0)
     InternalBuild(argv[2], argv[3], std::stoull(argv[4]), std::stoull(argv[5]));
+  if (argc >= 4 && std::strcmp(argv[1], "--internal-open-verify") == 0) InternalOpenVerify(argv[2], argv[3]);
   if (argc >= 4 && std::strcmp(argv[1], "--internal-memory") == 0) InternalMemory(argv[2], std::stoull(argv[3]));
 
   Config cfg;
@@ -490,7 +505,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* {
-      if (i + 1 >= argc) Usage(("missing value for " + a).c_str());
+      if (i + 1 >= argc) Usage(fmt::format("missing value for {}", a).c_str());
       return argv[++i];
     };
     if (a == "--quick") cfg.quick = true;
@@ -503,7 +518,7 @@ int main(int argc, char** argv) {
     else if (a == "--memory-leads") memory_leads = ParseCount(value());
     else if (a == "--seconds") seconds = std::strtod(value(), nullptr);
     else if (a == "--help" || a == "-h") Usage("");
-    else Usage(("unknown flag " + a).c_str());
+    else Usage(fmt::format("unknown flag {}", a).c_str());
   }
   if (cfg.quick) {
     // Same shapes, small sizes: the whole run stays within 60 s on 2 cores.
@@ -528,7 +543,7 @@ int main(int argc, char** argv) {
         continue;
       }
       if (std::find(kAllWorkloads.begin(), kAllWorkloads.end(), w) == kAllWorkloads.end())
-        Usage(("unknown workload " + w).c_str());
+        Usage(fmt::format("unknown workload {}", w).c_str());
       cfg.workloads.insert(w);
     }
   }
