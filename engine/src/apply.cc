@@ -40,7 +40,7 @@ void FinishAttempt(State& state, LeadId id, LeadRow& row, LeadStatus outcome, Ti
   Duration delay = c.info.settings.RetryDelay(outcome);
   if (delay != kNever && row.attempts_used() < c.info.settings.max_attempts) {
     row.when = ts + delay;
-    c.retries.push({row.when, id});
+    c.scheduled.push({row.when, id});
   }
 }
 
@@ -67,6 +67,13 @@ Status ApplyCampaignUpdated(State& state, const Event& e, const Refuse& refuse) 
   if (c == nullptr) return refuse("unknown_campaign", Status::NotFound(fmt::format("no campaign with id {}", e.campaign)));
   if (Status s = ValidateSettings(e.settings); !s.ok()) return refuse("invalid_settings", s);
   c->info.settings = e.settings;
+  // A claim refused under the old settings dropped its queue entry; the new
+  // settings may allow it again, so every waiting retry gets its entry back
+  // (a duplicate entry is harmless: the first claim makes the other stale).
+  for (LeadId id = 1; id <= state.leads.size(); ++id) {
+    const LeadRow& row = state.leads[id - 1];
+    if (row.campaign == e.campaign && IsRetryable(row.status) && row.when != 0) c->scheduled.push({row.when, id});
+  }
   return Status::OK();
 }
 
@@ -159,10 +166,10 @@ Status ApplyLeadClaimed(State& state, const Event& e, Timestamp ts, const Refuse
   // follows the same order, so the entry is at the head here too).
   CampaignState& c = state.campaigns[row->campaign - 1];
   DropStaleQueueHeads(state, c);
-  if (row->status == LeadStatus::kPending) {
+  if (row->status == LeadStatus::kPending && row->attempt == 0) {
     if (!c.pending.empty() && c.pending.front() == e.lead) c.pending.pop_front();
-  } else if (!c.retries.empty() && c.retries.top().lead == e.lead && c.retries.top().due == row->when) {
-    c.retries.pop();
+  } else if (!c.scheduled.empty() && c.scheduled.top().lead == e.lead && c.scheduled.top().due == row->when) {
+    c.scheduled.pop();
   }
   SetStatus(state, *row, LeadStatus::kCalling);
   row->attempt = e.attempt;
@@ -272,7 +279,7 @@ Status ApplyLeadRequeued(State& state, const Event& e, Timestamp ts, const Refus
   SetStatus(state, *row, LeadStatus::kPending);
   row->budget_start = row->attempt;
   row->when = ts;
-  state.campaigns[row->campaign - 1].pending.push_back(e.lead);
+  state.campaigns[row->campaign - 1].scheduled.push({ts, e.lead});
   state.MarkDirty(e.lead);
   return Status::OK();
 }

@@ -62,7 +62,7 @@ void State::MarkDirty(LeadId id) {
 void State::RebuildQueues() {
   for (CampaignState& c : campaigns) {
     c.pending.clear();
-    c.retries = {};
+    c.scheduled = {};
   }
   leases = {};
   std::vector<DueEntry> pending;
@@ -72,12 +72,16 @@ void State::RebuildQueues() {
     if (c == nullptr) continue;
     switch (row.status) {
       case LeadStatus::kPending:
-        pending.push_back({row.when, id});
+        if (row.attempt == 0) {
+          pending.push_back({row.when, id});
+        } else {
+          c->scheduled.push({row.when, id});
+        }
         break;
       case LeadStatus::kNoAnswer:
       case LeadStatus::kVoicemail:
       case LeadStatus::kFailed:
-        if (row.when != 0) c->retries.push({row.when, id});
+        if (row.when != 0) c->scheduled.push({row.when, id});
         break;
       default:
         break;
@@ -92,7 +96,7 @@ void State::RebuildQueues() {
 size_t State::MemoryBytes() const {
   size_t bytes = leads.MemoryBytes() + phones.MemoryBytes();
   for (const CampaignState& c : campaigns) {
-    bytes += sizeof(CampaignState) + c.pending.size() * sizeof(LeadId) + c.retries.size() * sizeof(DueEntry);
+    bytes += sizeof(CampaignState) + c.pending.size() * sizeof(LeadId) + c.scheduled.size() * sizeof(DueEntry);
   }
   bytes += leases.size() * sizeof(LeaseEntry);
   bytes += dnc.size() * (sizeof(uint64_t) + sizeof(DncMark) + 16);
@@ -101,13 +105,26 @@ size_t State::MemoryBytes() const {
 }
 
 void DropStaleQueueHeads(const State& state, CampaignState& c) {
-  while (!c.pending.empty() && state.leads[c.pending.front() - 1].status != LeadStatus::kPending) c.pending.pop_front();
-  while (!c.retries.empty()) {
-    const LeadRow& row = state.leads[c.retries.top().lead - 1];
-    bool waiting = row.status == LeadStatus::kNoAnswer || row.status == LeadStatus::kVoicemail ||
-                   row.status == LeadStatus::kFailed;
-    if (waiting && row.when == c.retries.top().due) break;
-    c.retries.pop();
+  while (!c.pending.empty()) {
+    const LeadRow& row = state.leads[c.pending.front() - 1];
+    if (row.status == LeadStatus::kPending && row.attempt == 0) break;
+    c.pending.pop_front();
+  }
+  while (!c.scheduled.empty() && !IsScheduledAt(state.leads[c.scheduled.top().lead - 1], c.scheduled.top().due)) {
+    c.scheduled.pop();
+  }
+}
+
+bool IsScheduledAt(const LeadRow& row, Timestamp due) {
+  switch (row.status) {
+    case LeadStatus::kPending:
+      return row.attempt > 0 && row.when == due;
+    case LeadStatus::kNoAnswer:
+    case LeadStatus::kVoicemail:
+    case LeadStatus::kFailed:
+      return row.when != 0 && row.when == due;
+    default:
+      return false;
   }
 }
 

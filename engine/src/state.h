@@ -8,10 +8,12 @@
 //  - The dial queues are hints, checked again by Apply: a queue entry may be
 //    stale (the lead moved on since it was queued) and is then discarded when
 //    it reaches the head, but every claimable lead has an entry.
-//    pending:  FIFO of lead ids in (due, id) order. Pending leads become due
-//              at the time of their lead_added/lead_requeued record, and
-//              record times never decrease, so appending keeps the order.
-//    retries:  min-heap of (due, id) for leads waiting for a retry.
+//    pending:    FIFO of never-claimed leads, in (due, id) order: they are
+//                due from their lead_added record, ids ascend with the log
+//                and record times never decrease, so appending keeps the
+//                order (at 8 bytes a lead, where a heap entry costs 16).
+//    scheduled:  min-heap of (due, id) for leads waiting for a retry and
+//                for requeued leads (whose ids do not follow the log's order).
 //    leases:   min-heap of (lease_until, id, attempt) for open calls.
 //  - LeadRow is 40 bytes: with the phone index and queue entry a lead costs
 //    about 60 bytes of memory (issue 5's budget is 64). Profiles (names,
@@ -105,7 +107,7 @@ struct CampaignState {
   Campaign info;
   StatusCounts counts;
   std::deque<LeadId> pending;
-  MinHeap<DueEntry> retries;
+  MinHeap<DueEntry> scheduled;
 };
 
 struct DncMark {
@@ -173,6 +175,10 @@ struct State {
   void RebuildQueues();
   size_t MemoryBytes() const;
 };
+
+// Whether a `scheduled` heap entry (due) still describes the lead: a retry
+// or a requeue that has not been claimed or overtaken since.
+bool IsScheduledAt(const LeadRow& row, Timestamp due);
 
 // Pops the heads of the campaign's dial queues that no longer describe a
 // claimable lead, so that the heads are the oldest due candidates.

@@ -1151,12 +1151,12 @@ Result<std::vector<ClaimedLead>> StoreImpl::Claim(const std::string& campaign, s
       // Apply pops the claimed lead's entry, exactly as it does in a replay.
       DropStaleQueueHeads(st, c);
       bool have_pending = !c.pending.empty() && st.leads[c.pending.front() - 1].when <= ts;
-      bool have_retry = !c.retries.empty() && c.retries.top().due <= ts;
-      if (!have_pending && !have_retry) break;
+      bool have_scheduled = !c.scheduled.empty() && c.scheduled.top().due <= ts;
+      if (!have_pending && !have_scheduled) break;
       bool from_pending =
-          have_pending && (!have_retry || !(DueEntry{st.leads[c.pending.front() - 1].when, c.pending.front()} >
-                                            c.retries.top()));
-      LeadId pick = from_pending ? c.pending.front() : c.retries.top().lead;
+          have_pending && (!have_scheduled || !(DueEntry{st.leads[c.pending.front() - 1].when, c.pending.front()} >
+                                            c.scheduled.top()));
+      LeadId pick = from_pending ? c.pending.front() : c.scheduled.top().lead;
       const LeadRow& row = st.leads[pick - 1];
       Event e;
       e.type = EventType::kLeadClaimed;
@@ -1167,11 +1167,11 @@ Result<std::vector<ClaimedLead>> StoreImpl::Claim(const std::string& campaign, s
       e.dialer = dialer_id;
       if (!b.Append(e, ts).ok()) {
         // Not claimable any more (settings changed since it was queued): it
-        // leaves the queue; a requeue brings it back.
+        // leaves the queue; a settings update or a requeue brings it back.
         if (from_pending) {
           c.pending.pop_front();
         } else {
-          c.retries.pop();
+          c.scheduled.pop();
         }
         continue;
       }
