@@ -1110,7 +1110,7 @@ class ApplyTest : public ::testing::Test {
     std::vector<LeadRow> leads;
     std::vector<std::string> counts;
     std::vector<CampaignSettings> settings;
-    std::vector<size_t> pending, retries;
+    std::vector<size_t> pending, scheduled;
     size_t dnc = 0, leases = 0, names = 0;
   };
   static Snap Take(const State& s) {
@@ -1123,7 +1123,7 @@ class ApplyTest : public ::testing::Test {
       out.counts.push_back(Str(c.counts));
       out.settings.push_back(c.info.settings);
       out.pending.push_back(c.pending.size());
-      out.retries.push_back(c.retries.size());
+      out.scheduled.push_back(c.scheduled.size());
     }
     out.dnc = s.dnc.size();
     out.leases = s.leases.size();
@@ -1139,7 +1139,7 @@ class ApplyTest : public ::testing::Test {
     EXPECT_EQ(a.counts, b.counts);
     EXPECT_TRUE(a.settings == b.settings);
     EXPECT_EQ(a.pending, b.pending);
-    EXPECT_EQ(a.retries, b.retries);
+    EXPECT_EQ(a.scheduled, b.scheduled);
     EXPECT_EQ(a.dnc, b.dnc);
     EXPECT_EQ(a.leases, b.leases);
     EXPECT_EQ(a.names, b.names);
