@@ -36,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "leadlog/csv.h"
 #include "leadlog/store.h"
 #include "peer.h"
 #include "peer_leadlog.h"
@@ -155,6 +156,25 @@ double RunTransitions(Peer& p, const std::string& campaign, unsigned threads, do
   double s = timer.Seconds();
   *done_out = done.load();
   return static_cast<double>(done.load()) / s;
+}
+
+// What one fdatasync costs on the scratch disk right now (MEASUREMENTS.md D2
+// found ~200 us): the synced figures mean little without it on a shared disk.
+double ProbeFdatasyncMicros(const std::string& dir) {
+  std::string path = dir + "/fdatasync-probe";
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) Die("cannot create {}", path);
+  char buf[128] = {};
+  constexpr int kSyncs = 100;
+  Timer t;
+  for (int i = 0; i < kSyncs; ++i) {
+    if (std::fwrite(buf, sizeof buf, 1, f) != 1 || std::fflush(f) != 0 || fdatasync(fileno(f)) != 0)
+      Die("fdatasync probe failed: {}", std::strerror(errno));
+  }
+  double us = t.Seconds() * 1e6 / kSyncs;
+  std::fclose(f);
+  fs::remove(path);
+  return us;
 }
 
 double RunCounts(Peer& p, const std::string& campaign, double seconds, uint64_t expect_total) {
@@ -331,8 +351,22 @@ class Runner {
       if (r.read != leads_.size() || r.imported + r.rejected != r.read)
         Die("{}: import read {} imported {} rejected {} of {}", system, r.read, r.imported, r.rejected, leads_.size());
       imported = r.imported;
-      Add({"import", system, static_cast<double>(r.read) / s, "leads/s",
-           fmt::format("{} imported, {} rejected, {:.2f} s", r.imported, r.rejected, s)});
+      Row row{"import", system, static_cast<double>(r.read) / s, "leads/s",
+              fmt::format("{} imported, {} rejected, {:.2f} s", r.imported, r.rejected, s)};
+      if (system == "leadlog") {
+        // Where an import's time goes that validation does not explain: the
+        // CSV parse (single-threaded, public API) is one serial part.
+        std::vector<leadlog::LeadInput> parsed;
+        std::vector<size_t> lines;
+        std::vector<leadlog::CsvReject> rejects;
+        uint64_t read = 0;
+        Timer pt;
+        if (!leadlog::ParseLeadsCsv(csv_, &parsed, &lines, &rejects, &read).ok()) Die("csv parse failed");
+        double parse_s = pt.Seconds();
+        row.note += fmt::format(" (csv parse alone {:.2f} s)", parse_s);
+        row.extra["csv_parse_seconds"] = parse_s;
+      }
+      Add(std::move(row));
     } else {
       imported = p->AddLeads("big", leads_, kClockNow).imported;
       p->Flush();
@@ -360,9 +394,12 @@ class Runner {
       p->Open(dir, true, CommitMode::kGroupCommit);
       Progress(cfg_, fmt::format("transitions_synced {}", system));
       uint64_t done = 0;
+      double sync_us = ProbeFdatasyncMicros(dir);
       double rate = RunTransitions(*p, "big", cfg_.synced_threads, cfg_.seconds, imported / 2, &done);
-      Add({"transitions_synced", system, rate, "trans/s",
-           fmt::format("{} threads, synced, {} transitions", cfg_.synced_threads, done)});
+      Row r{"transitions_synced", system, rate, "trans/s",
+            fmt::format("{} threads, synced, {} transitions; fdatasync {:.0f} us", cfg_.synced_threads, done, sync_us)};
+      r.extra["fdatasync_us"] = sync_us;
+      Add(std::move(r));
     }
     p->Close();
     if (!cfg_.keep) fs::remove_all(dir);
@@ -470,6 +507,18 @@ void PrintTable(const std::vector<Row>& rows) {
   fmt::print("peak RSS of this process: {} MiB\n", PeakRssBytes() >> 20);
 }
 
+// The machine is shared: say how busy it was, next to the figures.
+std::string LoadAverage() {
+  FILE* f = std::fopen("/proc/loadavg", "r");
+  if (!f) return "?";
+  char buf[64] = {};
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  std::string s(buf, n);
+  size_t third = s.find(' ', s.find(' ', s.find(' ') + 1) + 1);
+  return s.substr(0, third);
+}
+
 [[noreturn]] void Usage(const char* msg) {
   fmt::print(stderr,
              "{}\nusage: leadlog_compare [--quick] [--json] [--workloads a,b,c] [--dir DIR] [--leads N]\n"
@@ -555,16 +604,16 @@ int main(int argc, char** argv) {
   }
   fs::create_directories(cfg.dir);
   if (!cfg.json)
-    fmt::print("leadlog_compare{}: {} leads, {} events, {} memory leads, {} cores, scratch {}\n",
+    fmt::print("leadlog_compare{}: {} leads, {} events, {} memory leads, {} cores, load average {}, scratch {}\n",
                cfg.quick ? " --quick" : "", cfg.leads, cfg.events, cfg.memory_leads, std::thread::hardware_concurrency(),
-               cfg.dir);
+               LoadAverage(), cfg.dir);
   Timer total;
   Runner runner(cfg);
   runner.Run();
   if (cfg.json) PrintJson(runner.SortedRows());
   else {
     PrintTable(runner.SortedRows());
-    fmt::print("total {:.1f} s\n", total.Seconds());
+    fmt::print("total {:.1f} s, load average now {}\n", total.Seconds(), LoadAverage());
   }
   if (own_dir && !cfg.keep) fs::remove_all(cfg.dir);
   return 0;

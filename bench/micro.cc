@@ -173,6 +173,7 @@ void BM_ApplyClaimReport(benchmark::State& st) {
   }
   std::vector<uint32_t> attempts(n + 1, 0);
   LeadId lead = 0;
+  int64_t events = 0;
   for (auto _ : st) {
     lead = lead % n + 1;
     ++ts;
@@ -186,9 +187,17 @@ void BM_ApplyClaimReport(benchmark::State& st) {
     Status s1 = Apply(state, claim, ++seq, ts);
     Status s2 = Apply(state, report, ++seq, ts);
     if (!s1.ok() || !s2.ok()) return st.SkipWithError((s1.ok() ? s2 : s1).ToString().c_str());
-    if (attempts[lead] >= kMaxAttempts) return st.SkipWithError("attempt budget spent: lower the iterations");
+    events += 2;
+    if (attempts[lead] % kMaxAttempts == 0) {  // budget spent: an operator requeue renews it
+      Event requeue;
+      requeue.type = EventType::kLeadRequeued;
+      requeue.lead = lead;
+      requeue.campaign = 1;
+      if (Status s = Apply(state, requeue, ++seq, ts); !s.ok()) return st.SkipWithError(s.ToString().c_str());
+      ++events;
+    }
   }
-  st.SetItemsProcessed(2 * st.iterations());  // events applied
+  st.SetItemsProcessed(events);  // events applied
 }
 BENCHMARK(BM_ApplyClaimReport)->Arg(1000)->Arg(1'000'000);
 
@@ -243,7 +252,7 @@ BENCHMARK(BM_AddLeads)->Arg(1000)->Arg(100'000)->Unit(benchmark::kMillisecond)->
 // in batches of 256 outside the timing).
 void BM_ReportAppend(benchmark::State& st) {
   TempStore ts;
-  ts.CyclingCampaign("c", 20'000, 6);
+  ts.CyclingCampaign("c", 2000, 6);
   std::vector<ClaimedLead> claimed;
   size_t next = 0;
   for (auto _ : st) {
@@ -271,7 +280,7 @@ void BM_ClaimReport(benchmark::State& st) {
   if (st.thread_index() == 0) {
     std::lock_guard<std::mutex> l(mu);
     shared = std::make_unique<TempStore>(D);
-    shared->CyclingCampaign("c", 20'000, 7);
+    shared->CyclingCampaign("c", 2000, 7);
   }
   // Google Benchmark starts the timed loop of all threads together, after
   // thread 0's setup above.
