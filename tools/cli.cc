@@ -151,10 +151,7 @@ std::string ParseRegion(std::string_view text) {
 
 Timestamp ParseTimeFlag(std::string_view text, std::string_view flag) {
   Result<Timestamp> t = ParseTime(text);
-  if (!t.ok()) {
-    UsageFail(fmt::format("{} takes an RFC 3339 time such as 2026-12-04T10:00:00Z, not '{}' ({})", flag, text,
-                          t.status().message()));
-  }
+  if (!t.ok()) UsageFail(fmt::format("{}: {}", flag, t.status().message()));
   return *t;
 }
 

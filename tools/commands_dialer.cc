@@ -21,6 +21,19 @@ namespace {
 
 constexpr int64_t kMaxClaim = 10000;
 
+// Report and Expire return a lead's new state without its profile (name,
+// email, custom fields) or its added time: the engine keeps those out of
+// its hot path. The tool promises whole lead objects, so it reads them back
+// from the same (exclusively held) store; the state fields stay as returned.
+LeadInfo WithProfile(const Store& store, LeadInfo info) {
+  if (info.added != 0 && !info.profile.phone.empty()) return info;
+  if (Result<LeadInfo> full = store.GetLead(info.id); full.ok()) {
+    info.profile = std::move(full->profile);
+    info.added = full->added;
+  }
+  return info;
+}
+
 // ---- claim ----
 
 struct ClaimArgs {
@@ -70,8 +83,8 @@ int RunReport(Context& ctx, const ReportArgs& args) {
   auto attempt = static_cast<uint32_t>(ParsePositive(args.attempt, "ATTEMPT", UINT32_MAX));
   LeadStatus outcome = ParseOutcome(args.outcome);
   auto store = OpenStore(ctx, Access::kWrite);
-  LeadInfo info = Check(store->Report(lead, attempt, outcome, args.reason, ctx.now),
-                        fmt::format("`leadlog history {}` shows its attempts and their outcomes", lead));
+  LeadInfo info = WithProfile(*store, Check(store->Report(lead, attempt, outcome, args.reason, ctx.now),
+                                            fmt::format("`leadlog history {}` shows its attempts and their outcomes", lead)));
   if (ctx.json) {
     PrintJson(LeadJson(info, Redactor(false)));
   } else {
@@ -86,6 +99,7 @@ int RunReport(Context& ctx, const ReportArgs& args) {
 int RunExpire(Context& ctx) {
   auto store = OpenStore(ctx, Access::kWrite);
   std::vector<LeadInfo> released = Check(store->Expire(ctx.now));
+  for (LeadInfo& l : released) l = WithProfile(*store, std::move(l));
   Redactor none(false);
   if (ctx.json) {
     for (const LeadInfo& l : released) PrintJson(LeadJson(l, none));
@@ -120,10 +134,7 @@ struct DncArgs {
 
 std::string NormalizeOrFail(const DncArgs& args, std::string* region) {
   if (!args.region.empty()) *region = ParseRegion(args.region);
-  return Check(NormalizePhone(args.phone, *region),
-               region->empty() && (args.phone.empty() || args.phone[0] != '+')
-                   ? "write it in E.164 (+12015550123) or give --default-region"
-                   : "");
+  return Check(NormalizePhone(args.phone, *region));
 }
 
 int RunDncAdd(Context& ctx, const DncArgs& args) {
@@ -158,7 +169,7 @@ int RunDncCheck(Context& ctx, const DncArgs& args) {
     if (Result<DncEntry> e = store->GetDoNotCall(phone, region); e.ok()) entry = *e;
   }
   if (ctx.json) {
-    nlohmann::json j = {{"phone", phone}, {"dnc", listed}};
+    Json j = {{"phone", phone}, {"dnc", listed}};
     if (listed) {
       j["since"] = TimeJson(entry.ts);
       j["seq"] = entry.seq;
@@ -179,7 +190,7 @@ int RunDncCheck(Context& ctx, const DncArgs& args) {
 int RunRequeue(Context& ctx, const std::string& lead_arg, const std::string& reason) {
   LeadId lead = ParseLeadId(lead_arg);
   auto store = OpenStore(ctx, Access::kWrite);
-  LeadInfo info = Check(store->Requeue(lead, reason, ctx.now));
+  LeadInfo info = WithProfile(*store, Check(store->Requeue(lead, reason, ctx.now)));
   if (ctx.json) {
     PrintJson(LeadJson(info, Redactor(false)));
   } else {

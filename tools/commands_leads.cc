@@ -169,6 +169,8 @@ void PrintLeadBlock(const Store& store, const LeadInfo& lead, const Redactor& re
   t.AddRow({"added", HumanTime(lead.added)});
   if (lead.due != 0) {
     t.AddRow({"next due", fmt::format("{} ({})", HumanTime(lead.due), Relative(lead.due, now))});
+  } else if (lead.status == LeadStatus::kCalling) {
+    t.AddRow({"next due", "- (a call is in progress)"});
   } else {
     t.AddRow({"next due", "- (will not be called again)"});
   }

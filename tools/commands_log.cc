@@ -206,7 +206,7 @@ Digest ParseDigestFlag(const std::string& text) {
   return d;
 }
 
-nlohmann::json NullIfZero(uint64_t v) { return v == 0 ? nlohmann::json(nullptr) : nlohmann::json(v); }
+Json NullIfZero(uint64_t v) { return v == 0 ? Json(nullptr) : Json(v); }
 
 int RunVerify(Context& ctx, const std::string& digest_flag) {
   VerifyOptions options;
@@ -222,7 +222,7 @@ int RunVerify(Context& ctx, const std::string& digest_flag) {
   if (!s.ok()) FailStatus(s, "the audit could not run; nothing was checked");
 
   if (ctx.json) {
-    nlohmann::json problems = nlohmann::json::array();
+    Json problems = Json::array();
     for (const AuditProblem& p : report.problems) {
       problems.push_back({{"seq", NullIfZero(p.seq)}, {"lead", NullIfZero(p.lead)}, {"rule", p.rule}, {"detail", p.detail}});
     }

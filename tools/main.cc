@@ -58,6 +58,18 @@ int main(int argc, char** argv) {
       "  leadlog counts\n"
       "Run `leadlog COMMAND --help` for the flags of a command.");
   app.failure_message([](const CLI::App* root, const CLI::Error& e) {
+    // CLI11 words a missing or misspelt command "A subcommand is required".
+    const CLI::App* at = root;
+    while (!at->get_subcommands().empty()) at = at->get_subcommands().front();
+    if (e.get_name() == "RequiredError" && !at->get_subcommands({}).empty()) {
+      std::vector<std::string> rest = at->remaining();
+      if (rest.empty()) rest = root->remaining();
+      std::string commands;
+      for (const CLI::App* sub : at->get_subcommands({})) commands += (commands.empty() ? "" : ", ") + sub->get_name();
+      return fmt::format("leadlog: error: {}; the commands are {} (see `{} --help`)\n",
+                         rest.empty() ? std::string("give a command") : fmt::format("unknown command '{}'", rest.front()),
+                         commands, CommandPath(root));
+    }
     return fmt::format("leadlog: error: {} (see `{} --help`)\n", e.what(), CommandPath(root));
   });
 

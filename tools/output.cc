@@ -66,7 +66,7 @@ std::string Redactor::Text(std::string_view text) const {
 
 // ---- JSON ----
 
-nlohmann::json TimeJson(Timestamp ts) {
+Json TimeJson(Timestamp ts) {
   if (ts == 0) return nullptr;
   return FormatTime(ts);
 }
@@ -75,7 +75,7 @@ namespace {
 
 std::string DurationJson(Duration d) { return d == kNever ? "never" : FormatDuration(d); }
 
-nlohmann::json SettingsJson(const CampaignSettings& s) {
+Json SettingsJson(const CampaignSettings& s) {
   return {{"max_attempts", s.max_attempts},
           {"retry",
            {{"no_answer", DurationJson(s.retry_no_answer)},
@@ -84,7 +84,7 @@ nlohmann::json SettingsJson(const CampaignSettings& s) {
           {"lease", DurationJson(s.lease)}};
 }
 
-void AddProfile(nlohmann::json& j, const LeadProfile& p, const Redactor& redact) {
+void AddProfile(Json& j, const LeadProfile& p, const Redactor& redact) {
   j["phone"] = redact.Phone(p.phone);
   j["first_name"] = redact.Text(p.first_name);
   j["last_name"] = redact.Text(p.last_name);
@@ -94,41 +94,42 @@ void AddProfile(nlohmann::json& j, const LeadProfile& p, const Redactor& redact)
 
 }  // namespace
 
-nlohmann::json CustomJson(const std::vector<CustomField>& custom, const Redactor& redact) {
-  nlohmann::json j = nlohmann::json::object();
+Json CustomJson(const std::vector<CustomField>& custom, const Redactor& redact) {
+  Json j = Json::object();
   for (const CustomField& f : custom) j[f.key] = redact.on() ? std::string("***") : f.value;
   return j;
 }
 
-nlohmann::json CampaignJson(const Campaign& c) {
-  nlohmann::json j = {{"campaign", c.name}, {"id", c.id}};
+Json CampaignJson(const Campaign& c) {
+  Json j = {{"campaign", c.name}, {"id", c.id}};
   j.update(SettingsJson(c.settings));
   j["created"] = TimeJson(c.created);
   return j;
 }
 
-nlohmann::json LeadJson(const LeadInfo& lead, const Redactor& redact) {
-  nlohmann::json j = {{"lead", lead.id},
-                      {"campaign", lead.campaign_name},
-                      {"status", std::string(LeadStatusName(lead.status))},
-                      {"attempts", lead.attempts},
-                      {"attempts_used", lead.attempts_used}};
-  AddProfile(j, lead.profile, redact);
+Json LeadJson(const LeadInfo& lead, const Redactor& redact) {
+  Json j = {{"lead", lead.id},
+            {"campaign", lead.campaign_name},
+            {"phone", redact.Phone(lead.profile.phone)},
+            {"status", std::string(LeadStatusName(lead.status))},
+            {"attempts", lead.attempts},
+            {"attempts_used", lead.attempts_used}};
+  AddProfile(j, lead.profile, redact);  // phone again: same value, same place
   j["added"] = TimeJson(lead.added);
   j["due"] = TimeJson(lead.due);
   j["lease_until"] = TimeJson(lead.lease_until);
   return j;
 }
 
-nlohmann::json ClaimJson(const ClaimedLead& claim, const std::string& campaign) {
-  nlohmann::json j = {{"lead", claim.lead}, {"campaign", campaign}, {"attempt", claim.attempt}};
+Json ClaimJson(const ClaimedLead& claim, const std::string& campaign) {
+  Json j = {{"lead", claim.lead}, {"campaign", campaign}, {"attempt", claim.attempt}};
   AddProfile(j, claim.profile, Redactor(false));
   j["lease_until"] = TimeJson(claim.lease_until);
   return j;
 }
 
-nlohmann::json CountsJson(const std::string& campaign, const StatusCounts& counts) {
-  nlohmann::json j = {{"campaign", campaign}};
+Json CountsJson(const std::string& campaign, const StatusCounts& counts) {
+  Json j = {{"campaign", campaign}};
   for (int i = 0; i < kNumStatuses; ++i) {
     j[std::string(LeadStatusName(static_cast<LeadStatus>(i)))] = counts.by_status[i];
   }
@@ -136,8 +137,8 @@ nlohmann::json CountsJson(const std::string& campaign, const StatusCounts& count
   return j;
 }
 
-nlohmann::json EventJson(const LoggedEvent& e, const CampaignNames& names, const Redactor& redact) {
-  nlohmann::json j = {{"seq", e.seq}, {"ts", FormatTime(e.ts)}, {"type", std::string(EventTypeName(e.type))}};
+Json EventJson(const LoggedEvent& e, const CampaignNames& names, const Redactor& redact) {
+  Json j = {{"seq", e.seq}, {"ts", FormatTime(e.ts)}, {"type", std::string(EventTypeName(e.type))}};
   if (e.lead != 0) j["lead"] = e.lead;
   std::string campaign = !e.campaign_name.empty() ? e.campaign_name : names.Name(e.campaign);
   if (!campaign.empty()) j["campaign"] = campaign;
@@ -177,8 +178,8 @@ nlohmann::json EventJson(const LoggedEvent& e, const CampaignNames& names, const
   return j;
 }
 
-void PrintJson(const nlohmann::json& object) {
-  std::string line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+void PrintJson(const Json& object) {
+  std::string line = object.dump(-1, ' ', false, Json::error_handler_t::replace);
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), stdout);
 }
@@ -198,7 +199,7 @@ std::string HumanTime(Timestamp ts) {
 
 std::string HumanDuration(Duration d) {
   if (d == kNever) return "never";
-  if (d < 0) return "-" + HumanDuration(-d);
+  if (d < 0) return fmt::format("-{}", HumanDuration(-d));
   if (d == 0) return "0s";
   if (d < kSecond) return "<1s";
   int64_t s = d / kSecond;

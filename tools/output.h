@@ -23,6 +23,10 @@
 
 namespace leadlog::tool {
 
+// Keys keep the order they are written in, so a lead reads lead, campaign,
+// phone, status... as DESIGN.md lists them, not alphabetically.
+using Json = nlohmann::ordered_json;
+
 // Masks personal data: phone numbers keep their country code and last two
 // digits (+1********67); names, emails and custom values become "***".
 class Redactor {
@@ -40,15 +44,15 @@ class Redactor {
 };
 
 // ---- JSON ----
-nlohmann::json TimeJson(Timestamp ts);  // RFC 3339, or null for 0
-nlohmann::json CustomJson(const std::vector<CustomField>& custom, const Redactor& redact);
-nlohmann::json CampaignJson(const Campaign& campaign);
-nlohmann::json LeadJson(const LeadInfo& lead, const Redactor& redact);
-nlohmann::json ClaimJson(const ClaimedLead& claim, const std::string& campaign);
-nlohmann::json CountsJson(const std::string& campaign, const StatusCounts& counts);
-nlohmann::json EventJson(const LoggedEvent& event, const CampaignNames& names, const Redactor& redact);
+Json TimeJson(Timestamp ts);  // RFC 3339, or null for 0
+Json CustomJson(const std::vector<CustomField>& custom, const Redactor& redact);
+Json CampaignJson(const Campaign& campaign);
+Json LeadJson(const LeadInfo& lead, const Redactor& redact);
+Json ClaimJson(const ClaimedLead& claim, const std::string& campaign);
+Json CountsJson(const std::string& campaign, const StatusCounts& counts);
+Json EventJson(const LoggedEvent& event, const CampaignNames& names, const Redactor& redact);
 // Prints one object on one line of stdout.
-void PrintJson(const nlohmann::json& object);
+void PrintJson(const Json& object);
 
 // ---- human output ----
 // "2026-12-04 10:00:00 UTC"; "-" for 0.

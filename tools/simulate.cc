@@ -439,7 +439,7 @@ int RunSimulate(Context& ctx, const SimArgs& args) {
   Timestamp end = sim.now.load();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   if (ctx.json) {
-    nlohmann::json j = CountsJson(args.campaign, counts);
+    Json j = CountsJson(args.campaign, counts);
     j["generated"] = args.leads;
     j["imported"] = imported;
     j["dialers"] = args.dialers;
