@@ -14,12 +14,15 @@ void PhoneIndex::Grow(const LeadTable& leads, size_t min_capacity) {
   size_t cap = slots_.empty() ? 1024 : slots_.size();
   while (cap * 3 / 4 < min_capacity) cap *= 2;
   if (cap == slots_.size()) return;
-  std::vector<LeadId> old;
+  std::vector<uint64_t> old;
   old.swap(slots_);
   slots_.assign(cap, 0);
   size_ = 0;
-  for (LeadId id : old) {
-    if (id != 0) Insert(leads[id - 1].phone, id, leads);
+  for (uint64_t slot : old) {
+    if (slot != 0) {
+      LeadId id = slot & kIdMask;
+      Insert(leads[id - 1].phone, id, leads);
+    }
   }
 }
 
@@ -30,16 +33,19 @@ void PhoneIndex::Insert(uint64_t phone, LeadId lead, const LeadTable& leads) {
   size_t mask = slots_.size() - 1;
   size_t i = Mix(phone) & mask;
   while (slots_[i] != 0) i = (i + 1) & mask;
-  slots_[i] = lead;
+  slots_[i] = Tag(phone) | lead;
   ++size_;
 }
 
 LeadId PhoneIndex::Find(uint64_t phone, CampaignId campaign, const LeadTable& leads) const {
   if (slots_.empty()) return 0;
   size_t mask = slots_.size() - 1;
+  uint64_t tag = Tag(phone);
   for (size_t i = Mix(phone) & mask;; i = (i + 1) & mask) {
-    LeadId id = slots_[i];
-    if (id == 0) return 0;
+    uint64_t slot = slots_[i];
+    if (slot == 0) return 0;
+    if ((slot & ~kIdMask) != tag) continue;
+    LeadId id = slot & kIdMask;
     const LeadRow& row = leads[id - 1];
     if (row.phone == phone && row.campaign == campaign) return id;
   }

@@ -125,7 +125,7 @@ class PhoneIndex {
   template <class Fn>
   void ForEach(uint64_t phone, const LeadTable& leads, Fn&& fn) const;
   LeadId Find(uint64_t phone, CampaignId campaign, const LeadTable& leads) const;
-  size_t MemoryBytes() const { return slots_.capacity() * sizeof(LeadId); }
+  size_t MemoryBytes() const { return slots_.capacity() * sizeof(uint64_t); }
   void Reserve(size_t leads, const LeadTable& rows);
 
  private:
@@ -136,7 +136,13 @@ class PhoneIndex {
     x ^= x >> 33;
     return static_cast<size_t>(x);
   }
-  std::vector<LeadId> slots_;  // 0 = empty
+  // A slot holds a lead id in its low 40 bits and 24 bits of its phone's hash
+  // above them, so a probe rarely has to read the (randomly placed) LeadRow
+  // to rule a slot out. 0 = empty.
+  static constexpr int kIdBits = 40;
+  static constexpr uint64_t kIdMask = (uint64_t{1} << kIdBits) - 1;
+  static uint64_t Tag(uint64_t phone) { return (Mix(phone) >> 40) << kIdBits; }
+  std::vector<uint64_t> slots_;
   size_t size_ = 0;
 };
 
@@ -194,10 +200,12 @@ void PhoneIndex::ForEach(uint64_t phone, const LeadTable& leads, Fn&& fn) const 
   if (slots_.empty()) return;
   std::vector<LeadId> found;
   size_t mask = slots_.size() - 1;
+  uint64_t tag = Tag(phone);
   for (size_t i = Mix(phone) & mask;; i = (i + 1) & mask) {
-    LeadId id = slots_[i];
-    if (id == 0) break;
-    if (leads[id - 1].phone == phone) found.push_back(id);
+    uint64_t slot = slots_[i];
+    if (slot == 0) break;
+    LeadId id = slot & kIdMask;
+    if ((slot & ~kIdMask) == tag && leads[id - 1].phone == phone) found.push_back(id);
   }
   std::sort(found.begin(), found.end());
   for (LeadId id : found) fn(id);

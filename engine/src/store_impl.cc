@@ -360,20 +360,105 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
   return Status::OK();
 }
 
+namespace {
+
+// Records read from the log by the reader thread of a replay: raw bytes with
+// their key and hash, so that the applying thread only decodes and applies.
+struct RawRecords {
+  struct Entry {
+    SeqNo seq = 0;
+    bool key_ok = true;
+    size_t offset = 0;
+    size_t size = 0;
+    Hash32 hash{};
+  };
+  std::string bytes;
+  std::vector<Entry> entries;
+  bool last = false;  // nothing follows (end of log, `to` reached, or error)
+  Status status;
+};
+
+// A bounded hand-off between the two threads of a replay.
+class RawQueue {
+ public:
+  void Push(std::unique_ptr<RawRecords> r) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return q_.size() < kDepth || closed_; });
+    if (closed_) return;
+    q_.push_back(std::move(r));
+    cv_.notify_all();
+  }
+  std::unique_ptr<RawRecords> Pop() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return !q_.empty(); });
+    auto r = std::move(q_.front());
+    q_.pop_front();
+    cv_.notify_all();
+    return r;
+  }
+  // The consumer stops early: the producer's pushes return at once.
+  void Close() {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  bool closed() {
+    std::lock_guard<std::mutex> l(mu_);
+    return closed_;
+  }
+
+ private:
+  static constexpr size_t kDepth = 4;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<RawRecords>> q_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+// Two threads: one reads the log and hashes each record (RocksDB iteration
+// and SHA-256 are half the cost), the other decodes and applies, so a replay
+// uses both cores. The state is only touched by the calling thread.
 Status StoreImpl::ReplayInto(State* state, SeqNo from, SeqNo to, Timestamp until_ts,
                              std::vector<AuditProblem>* problems, uint64_t* records, bool report_progress) const {
-  Sha256 sha;
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  ro.readahead_size = 4 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
-  SeqNo expected = from;
-  uint64_t count = 0;
   SeqNo last_in_log = 0;
   if (report_progress && options_.progress) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
     it->SeekToLast();
     if (it->Valid()) keys::DecodeSeq(it->key().ToStringView(), &last_in_log);
   }
+  RawQueue queue;
+  std::thread reader([&] {
+    Sha256 sha;
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    ro.readahead_size = 4 << 20;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+    auto batch = std::make_unique<RawRecords>();
+    for (it->Seek(S(keys::Seq(from))); it->Valid(); it->Next()) {
+      RawRecords::Entry e;
+      e.key_ok = keys::DecodeSeq(it->key().ToStringView(), &e.seq);
+      if (e.key_ok && e.seq > to) break;
+      std::string_view bytes = it->value().ToStringView();
+      e.offset = batch->bytes.size();
+      e.size = bytes.size();
+      e.hash = sha.Of(bytes);
+      batch->bytes.append(bytes);
+      batch->entries.push_back(e);
+      if (batch->entries.size() == 1024 || batch->bytes.size() > (1 << 20)) {
+        if (queue.closed()) return;
+        queue.Push(std::move(batch));
+        batch = std::make_unique<RawRecords>();
+      }
+    }
+    batch->status = FromRocks(it->status(), "cannot read the log");
+    batch->last = true;
+    queue.Push(std::move(batch));
+  });
+
+  SeqNo expected = from;
+  uint64_t count = 0;
   auto problem = [&](SeqNo seq, LeadId lead, std::string_view rule, const std::string& detail) -> Status {
     if (problems == nullptr) {
       return Status::Corruption(fmt::format("log record {}: {}", seq, detail));
@@ -381,56 +466,69 @@ Status StoreImpl::ReplayInto(State* state, SeqNo from, SeqNo to, Timestamp until
     problems->push_back({seq, lead, std::string(rule), detail});
     return Status::OK();
   };
-  for (it->Seek(S(keys::Seq(from))); it->Valid(); it->Next()) {
-    SeqNo seq = 0;
-    if (!keys::DecodeSeq(it->key().ToStringView(), &seq)) {
-      if (Status p = problem(expected, 0, "bad_key", "a log key is not 8 bytes"); !p.ok()) return p;
-      continue;
+  // Processes one record; false stops the replay (with *result set).
+  auto process = [&](const RawRecords& batch, const RawRecords::Entry& raw, Status* result) -> bool {
+    SeqNo seq = raw.seq;
+    if (!raw.key_ok) {
+      *result = problem(expected, 0, "bad_key", "a log key is not 8 bytes");
+      return result->ok();
     }
-    if (seq > to) break;
-    std::string_view bytes = it->value().ToStringView();
+    std::string_view bytes(batch.bytes.data() + raw.offset, raw.size);
     if (seq != expected) {
-      if (Status p = problem(seq, 0, "dense_seq",
-                             fmt::format("records {}..{} are missing: the sequence must be dense", expected, seq - 1));
-          !p.ok()) {
-        return p;
-      }
+      *result = problem(seq, 0, "dense_seq",
+                        fmt::format("records {}..{} are missing: the sequence must be dense", expected, seq - 1));
+      if (!result->ok()) return false;
     }
     expected = seq + 1;
     DecodedRecord rec;
-    Hash32 hash = sha.Of(bytes);
     if (Status s = DecodeRecord(bytes, &rec); !s.ok()) {
-      if (Status p = problem(seq, 0, "undecodable_record", s.message()); !p.ok()) return p;
-      state->head = hash;
+      *result = problem(seq, 0, "undecodable_record", s.message());
+      state->head = raw.hash;
       state->last_seq = seq;
-      continue;
+      return result->ok();
     }
-    if (rec.ts > until_ts) break;
+    if (rec.ts > until_ts) return false;
     if (rec.seq != seq) {
-      if (Status p = problem(seq, rec.event.lead, "seq_mismatch",
-                             fmt::format("record stored under key {} says it is record {}", seq, rec.seq));
-          !p.ok()) {
-        return p;
-      }
+      *result = problem(seq, rec.event.lead, "seq_mismatch",
+                        fmt::format("record stored under key {} says it is record {}", seq, rec.seq));
+      if (!result->ok()) return false;
     }
     if (rec.prev_hash != state->head) {
-      if (Status p = problem(seq, rec.event.lead, "hash_chain",
-                             "its prev_hash is not the hash of the record before it: the log was altered");
-          !p.ok()) {
-        return p;
-      }
+      *result = problem(seq, rec.event.lead, "hash_chain",
+                        "its prev_hash is not the hash of the record before it: the log was altered");
+      if (!result->ok()) return false;
     }
     std::string_view rule;
     Status applied = Apply(*state, rec.event, seq, rec.ts, &rule);
     if (!applied.ok()) {
-      if (Status p = problem(seq, rec.event.lead, rule, applied.message()); !p.ok()) return p;
+      *result = problem(seq, rec.event.lead, rule, applied.message());
+      if (!result->ok()) return false;
       state->last_seq = seq;
     }
-    state->head = hash;
+    state->head = raw.hash;
     ++count;
     if (report_progress && options_.progress && (count & 0xffff) == 0) options_.progress(seq, last_in_log);
+    return true;
+  };
+
+  Status result;
+  bool more = true;
+  while (more) {
+    std::unique_ptr<RawRecords> batch = queue.Pop();
+    for (const RawRecords::Entry& raw : batch->entries) {
+      if (!process(*batch, raw, &result)) {
+        more = false;
+        break;
+      }
+    }
+    if (batch->last) {
+      if (result.ok()) result = batch->status;
+      more = false;
+    }
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the log");
+  queue.Close();
+  reader.join();
+  if (!result.ok()) return result;
   if (records != nullptr) *records = count;
   if (report_progress && options_.progress) options_.progress(last_in_log, last_in_log);
   return Status::OK();
