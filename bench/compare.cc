@@ -84,7 +84,7 @@ struct Row {
   double ops = 0;
   std::string unit;
   std::string note;
-  nlohmann::json extra = nlohmann::json::object();
+  nlohmann::ordered_json extra = nlohmann::ordered_json::object();
 };
 
 std::unique_ptr<Peer> MakePeer(const std::string& system) {
@@ -397,7 +397,8 @@ class Runner {
       double sync_us = ProbeFdatasyncMicros(dir);
       double rate = RunTransitions(*p, "big", cfg_.synced_threads, cfg_.seconds, imported / 2, &done);
       Row r{"transitions_synced", system, rate, "trans/s",
-            fmt::format("{} threads, synced, {} transitions; fdatasync {:.0f} us", cfg_.synced_threads, done, sync_us)};
+            fmt::format("{} threads, synced, {} transitions = {} events/s; fdatasync {:.0f} us", cfg_.synced_threads,
+                        done, FormatRate(2 * rate), sync_us)};
       r.extra["fdatasync_us"] = sync_us;
       Add(std::move(r));
     }
@@ -470,14 +471,15 @@ void PrintJson(const std::vector<Row>& rows) {
   std::vector<std::string> order;
   for (const auto& r : rows) {
     if (std::find(order.begin(), order.end(), r.workload) == order.end()) order.push_back(r.workload);
-    nlohmann::json j = {{"workload", r.workload}, {"system", r.system}, {"ops_per_s", r.ops}};
+    // ordered_json: keys in the order issue 5 writes them.
+    nlohmann::ordered_json j = {{"workload", r.workload}, {"system", r.system}, {"ops_per_s", r.ops}};
     for (auto& [k, v] : r.extra.items()) j[k] = v;
     fmt::print("{}\n", j.dump());
   }
   for (const auto& w : order) {
     auto ll = Ops(rows, w, "leadlog");
     if (!ll) continue;
-    nlohmann::json j = {{"workload", w}};
+    nlohmann::ordered_json j = {{"workload", w}};
     if (auto s = Ops(rows, w, "sqlite")) j["ratio_vs_sqlite"] = *ll / *s;
     if (auto n = Ops(rows, w, "rocksdb_naive")) j["ratio_vs_rocksdb_naive"] = *ll / *n;
     fmt::print("{}\n", j.dump());
