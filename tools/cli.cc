@@ -197,7 +197,9 @@ std::vector<LeadInfo> ResolveLeads(const Store& store, const std::string& arg) {
 }
 
 void SetExample(CLI::App* app, std::string_view example) {
-  app->footer(fmt::format("Example:\n  {}", example));
+  app->footer(fmt::format("Example:\n  {}\n\nGlobal flags, before or after the command: --db DIR, --json, --now TIME "
+                          "(see `leadlog --help`).",
+                          example));
 }
 
 }  // namespace leadlog::tool
