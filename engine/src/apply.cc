@@ -67,13 +67,9 @@ Status ApplyCampaignUpdated(State& state, const Event& e, const Refuse& refuse) 
   if (c == nullptr) return refuse("unknown_campaign", Status::NotFound(fmt::format("no campaign with id {}", e.campaign)));
   if (Status s = ValidateSettings(e.settings); !s.ok()) return refuse("invalid_settings", s);
   c->info.settings = e.settings;
-  // A claim refused under the old settings dropped its queue entry; the new
-  // settings may allow it again, so every waiting retry gets its entry back
-  // (a duplicate entry is harmless: the first claim makes the other stale).
-  for (LeadId id = 1; id <= state.leads.size(); ++id) {
-    const LeadRow& row = state.leads[id - 1];
-    if (row.campaign == e.campaign && IsRetryable(row.status) && row.when != 0) c->scheduled.push({row.when, id});
-  }
+  // Retries that claims found blocked by the old settings get another look.
+  for (const DueEntry& entry : c->parked) c->scheduled.push(entry);
+  c->parked.clear();
   return Status::OK();
 }
 
@@ -273,8 +269,8 @@ Status ApplyLeadRequeued(State& state, const Event& e, Timestamp ts, const Refus
                     Status::IllegalTransition(fmt::format("lead {} is already pending", e.lead)));
   }
   if (state.dnc.count(row->phone)) {
-    return refuse("do_not_call_claimed", Status::IllegalTransition(fmt::format(
-                                             "lead {}: its phone is on the do-not-call list", e.lead)));
+    return refuse("do_not_call_listed", Status::IllegalTransition(fmt::format(
+                                            "lead {}: its phone is on the do-not-call list", e.lead)));
   }
   SetStatus(state, *row, LeadStatus::kPending);
   row->budget_start = row->attempt;

@@ -69,6 +69,7 @@ void State::RebuildQueues() {
   for (CampaignState& c : campaigns) {
     c.pending.clear();
     c.scheduled = {};
+    c.parked.clear();
   }
   leases = {};
   std::vector<DueEntry> pending;

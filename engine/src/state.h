@@ -108,6 +108,10 @@ struct CampaignState {
   StatusCounts counts;
   std::deque<LeadId> pending;
   MinHeap<DueEntry> scheduled;
+  // Scheduled entries a live claim found blocked by the settings in force;
+  // a campaign_updated record moves them back into `scheduled`. (A replay
+  // never parks, as no refused claim is in the log: its heap keeps them.)
+  std::vector<DueEntry> parked;
 };
 
 struct DncMark {

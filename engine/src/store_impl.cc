@@ -178,6 +178,13 @@ Status StoreImpl::OpenDb() {
         "{} was written by a newer leadlog (format {}; this build reads up to {}); upgrade leadlog", path_, v,
         kFormatVersion));
   }
+  if (v < kFormatVersion && !options_.read_only) {
+    // From now on records of this format may be written: older engines must
+    // refuse the database.
+    s = db_->Put(rocksdb::WriteOptions(), meta_cf_, S(keys::kMetaFormatVersion),
+                 S(keys::FormatVersion(kFormatVersion)));
+    return FromRocks(s, "cannot write the format version");
+  }
   return Status::OK();
 }
 
@@ -194,7 +201,7 @@ StoreImpl::~StoreImpl() {
       std::shared_lock<std::shared_mutex> l(state_mu_);
       healthy = bg_error_.ok();
     }
-    if (healthy) WriteCheckpoint(false);
+    if (healthy && checkpoints_enabled_) WriteCheckpoint(false);
   }
   if (db_ != nullptr) {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -249,6 +256,15 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
                              fmt::format("record {} does not hash to the checkpoint's hash", cp.seq));
           !p.ok()) {
         return p;
+      }
+    } else {
+      DecodedRecord rec;
+      if (!DecodeRecord(bytes, &rec).ok() || rec.ts != cp.ts) {
+        if (Status p = problem(cp.seq, 0, "checkpoint_mismatch",
+                               fmt::format("the checkpoint's time is not record {}'s", cp.seq));
+            !p.ok()) {
+          return p;
+        }
       }
     }
   }
@@ -550,10 +566,35 @@ Status StoreImpl::LoadState() {
     state_.history_tail.clear();
   }
   uint64_t replayed = 0;
-  if (Status s = ReplayInto(&state_, state_.last_seq + 1, UINT64_MAX, INT64_MAX, nullptr, &replayed, true); !s.ok()) {
+  // Opened for an audit or a repair, a damaged log must not stop the open:
+  // its problems are skipped here and reported by Verify; Rebuild refuses.
+  std::vector<AuditProblem> tolerated;
+  bool tolerant = options_.on_damaged_views == Options::DamagedViews::kReplayLog;
+  if (Status s = ReplayInto(&state_, state_.last_seq + 1, UINT64_MAX, INT64_MAX, tolerant ? &tolerated : nullptr,
+                            &replayed, true);
+      !s.ok()) {
     return s;
   }
   events_since_checkpoint_ = replayed;
+  checkpoints_enabled_ = !tolerant;
+  return Status::OK();
+}
+
+Status StoreImpl::ReloadStateLocked() {
+  State fresh;
+  bool found = false;
+  if (Status s = LoadCheckpoint(&fresh, &found, nullptr); !s.ok()) return s;
+  if (found) {
+    fresh.dirty_leads.clear();
+    fresh.dirty_dnc.clear();
+    fresh.history_tail.clear();
+  }
+  if (Status s = ReplayInto(&fresh, fresh.last_seq + 1, UINT64_MAX, INT64_MAX, nullptr, nullptr, false); !s.ok()) {
+    return s;
+  }
+  state_ = std::move(fresh);
+  views_from_full_replay_ = !found;
+  history_in_flight_.clear();
   return Status::OK();
 }
 
@@ -645,9 +686,17 @@ Status StoreImpl::Commit(const std::function<Status(Batch&)>& op) {
       // memory ahead of what the caller was told.
       if (!member->status.ok() && batch.events() != before) {
         bg_error_ = Status::Corruption("internal error: a failed operation appended events; reopen the store");
+        ReloadStateLocked();
+        break;
       }
     }
     group.resize(taken);
+    if (!bg_error_.ok()) {
+      // Nothing of this group is written: no member may be told otherwise.
+      for (Writer* member : group) {
+        if (member->status.ok()) member->status = bg_error_;
+      }
+    }
     if (batch.events() > 0 && bg_error_.ok()) {
       rocksdb::WriteOptions wo;
       wo.sync = options_.durability == Durability::kSynced;
@@ -659,6 +708,9 @@ Status StoreImpl::Commit(const std::function<Status(Batch&)>& op) {
         for (Writer* member : group) {
           if (member->status.ok()) member->status = bg_error_;
         }
+        // Memory holds events the log does not: derive the views from the
+        // log again so that readers keep seeing exactly what is committed.
+        ReloadStateLocked();
       }
     }
     events_since_checkpoint_ += batch.events();
@@ -693,7 +745,7 @@ void StoreImpl::CheckpointLoop() {
     l.unlock();
     // A failed checkpoint loses nothing (the log has every event); the next
     // one, or the next open, makes up for it.
-    WriteCheckpoint(false);
+    if (checkpoints_enabled_) WriteCheckpoint(false);
     l.lock();
   }
 }
@@ -715,6 +767,7 @@ Status StoreImpl::Rebuild() {
     state_ = std::move(fresh);
     history_in_flight_.clear();
   }
+  checkpoints_enabled_ = true;
   return WriteCheckpoint(true);
 }
 
@@ -852,9 +905,13 @@ LeadInfo StoreImpl::InfoOf(LeadId id, const LeadRow& row) const {
   info.status = row.status;
   info.attempts = row.attempt;
   info.attempts_used = row.attempts_used();
+  const CampaignSettings& settings = state_.campaigns[row.campaign - 1].info.settings;
   if (row.call_open()) {
     info.lease_until = row.when;
-  } else if (row.status != LeadStatus::kDoNotCall && row.status != LeadStatus::kCompleted) {
+  } else if (row.status == LeadStatus::kPending) {
+    info.due = row.when;
+  } else if (settings.RetryDelay(row.status) != kNever && row.attempts_used() < settings.max_attempts) {
+    // A retry the settings in force have since stopped is not due.
     info.due = row.when;
   }
   info.profile.phone = PhoneToString(row.phone);
@@ -1264,11 +1321,12 @@ Result<std::vector<ClaimedLead>> StoreImpl::Claim(const std::string& campaign, s
       e.lease_until = ts + c.info.settings.lease;
       e.dialer = dialer_id;
       if (!b.Append(e, ts).ok()) {
-        // Not claimable any more (settings changed since it was queued): it
-        // leaves the queue; a settings update or a requeue brings it back.
+        // Not claimable under the settings in force (retry turned off, budget
+        // lowered): parked until the next settings update looks again.
         if (from_pending) {
           c.pending.pop_front();
         } else {
+          c.parked.push_back(c.scheduled.top());
           c.scheduled.pop();
         }
         continue;
@@ -1303,6 +1361,34 @@ Result<LeadInfo> StoreImpl::Report(LeadId lead, uint32_t attempt, LeadStatus out
     return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
   }
   LeadInfo info;
+  uint32_t latest = 0;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    if (const LeadRow* row = state_.lead(lead); row != nullptr) {
+      latest = row->attempt;
+      info = InfoOf(lead, *row);
+    }
+  }
+  if (attempt < latest) {
+    // A retried report of an attempt the lead has moved past: attempts only
+    // end once, so the log holds how it ended; agree or conflict with that.
+    std::vector<LoggedEvent> events;
+    if (Status h = History(lead, &events); !h.ok()) return h;
+    for (const LoggedEvent& ev : events) {
+      if (ev.attempt != attempt) continue;
+      LeadStatus ended;
+      if (ev.type == EventType::kOutcomeReported) {
+        ended = ev.status;
+      } else if (ev.type == EventType::kLeaseExpired) {
+        ended = LeadStatus::kNoAnswer;
+      } else {
+        continue;
+      }
+      if (ended == outcome) return info;
+      return Status::Conflict(fmt::format("attempt {} of lead {} already ended as {}", attempt, lead,
+                                          LeadStatusName(ended)));
+    }
+  }
   Status s = Commit([&](Batch& b) -> Status {
     Timestamp ts;
     if (Status t = b.Time(now, &ts); !t.ok()) return t;

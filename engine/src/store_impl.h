@@ -18,6 +18,7 @@
 
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -112,6 +113,9 @@ class StoreImpl final : public Store {
 
   Status OpenDb();
   Status LoadState();
+  // Replaces state_ with the stored checkpoint + log (after a failed write
+  // left memory ahead of the log). Call with state_mu_ held exclusively.
+  Status ReloadStateLocked();
   // Runs `op` in a group commit; returns the op's status.
   Status Commit(const std::function<Status(Batch&)>& op);
   Status WriteCheckpoint(bool full);
@@ -143,6 +147,9 @@ class StoreImpl final : public Store {
   Sha256 sha_;             // guarded by state_mu_ (exclusive)
   Status bg_error_;        // guarded by state_mu_
   bool views_from_full_replay_ = false;  // guarded by state_mu_: next checkpoint is full
+  // Off while the views were derived for an audit or repair (kReplayLog) and
+  // Rebuild has not run: such a store writes no checkpoint behind its user.
+  std::atomic<bool> checkpoints_enabled_{true};
   uint64_t events_since_checkpoint_ = 0;  // guarded by state_mu_
   std::vector<std::pair<LeadId, SeqNo>> history_in_flight_;  // guarded by state_mu_
 
