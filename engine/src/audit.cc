@@ -9,6 +9,8 @@
 //    a problem to report, never a crash and never silently skipped.
 #include <fmt/format.h>
 
+#include <rocksdb/db.h>
+
 #include <shared_mutex>
 
 #include "apply.h"
@@ -77,12 +79,31 @@ void CompareStates(const State& got, const State& want, std::string_view what, s
 
 Status StoreImpl::Verify(const VerifyOptions& options, AuditReport* report) const {
   *report = AuditReport{};
-  // Audit exactly what this store serves: the log up to its newest applied record.
-  SeqNo upto = LastSeq();
+  // Audit exactly what this store serves: the log up to its newest applied
+  // record, read through one snapshot taken while no commit is under way
+  // (commits hold state_mu_ exclusively), so that checkpoints written during
+  // the audit cannot mix into it. Secondaries see a fixed state between
+  // catch-ups and take no snapshot.
+  SeqNo upto;
+  const rocksdb::Snapshot* snapshot = nullptr;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    upto = state_.last_seq;
+    if (!options_.read_only) snapshot = db()->GetSnapshot();
+  }
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* s;
+    ~Release() {
+      if (s != nullptr) db->ReleaseSnapshot(s);
+    }
+  } release{db(), snapshot};
   State fresh;
   fresh.track_changes = false;
   uint64_t records = 0;
-  if (Status s = ReplayInto(&fresh, 1, upto, INT64_MAX, &report->problems, &records, true); !s.ok()) return s;
+  if (Status s = ReplayInto(&fresh, 1, upto, INT64_MAX, &report->problems, &records, true, snapshot); !s.ok()) {
+    return s;
+  }
   report->events = records;
   report->last_seq = fresh.last_seq;
 
@@ -101,7 +122,7 @@ Status StoreImpl::Verify(const VerifyOptions& options, AuditReport* report) cons
 
   if (options.check_digest) {
     std::string bytes;
-    Status s = ReadRecord(options.digest.seq, &bytes);
+    Status s = ReadRecord(options.digest.seq, &bytes, snapshot);
     if (options.digest.seq == 0) {
       report->problems.push_back({0, 0, "digest_mismatch", "a digest names a record from 1 on"});
     } else if (s.IsNotFound() || options.digest.seq > upto) {
@@ -124,11 +145,11 @@ Status StoreImpl::Verify(const VerifyOptions& options, AuditReport* report) cons
     stored.track_changes = false;
     bool found = false;
     std::vector<AuditProblem> view_problems;
-    if (Status s = LoadCheckpoint(&stored, &found, &view_problems); !s.ok()) return s;
+    if (Status s = LoadCheckpoint(&stored, &found, &view_problems, snapshot); !s.ok()) return s;
     report->problems.insert(report->problems.end(), view_problems.begin(), view_problems.end());
     if (found && view_problems.empty()) {
       std::vector<AuditProblem> tail_problems;  // the fresh replay reports these already
-      if (Status s = ReplayInto(&stored, stored.last_seq + 1, upto, INT64_MAX, &tail_problems, nullptr, false);
+      if (Status s = ReplayInto(&stored, stored.last_seq + 1, upto, INT64_MAX, &tail_problems, nullptr, false, snapshot);
           !s.ok()) {
         return s;
       }

@@ -216,14 +216,21 @@ StoreImpl::~StoreImpl() {
 
 // ---------------------------------------------------------------- state loading
 
-Status StoreImpl::ReadRecord(SeqNo seq, std::string* bytes) const {
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), log_cf_, S(keys::Seq(seq)), bytes);
+Status StoreImpl::ReadRecord(SeqNo seq, std::string* bytes, const rocksdb::Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  rocksdb::Status s = db_->Get(ro, log_cf_, S(keys::Seq(seq)), bytes);
   if (s.IsNotFound()) return Status::NotFound(fmt::format("log record {} is missing", seq));
   return FromRocks(s, fmt::format("cannot read log record {}", seq));
 }
 
-Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditProblem>* problems) const {
+Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditProblem>* problems,
+                                 const rocksdb::Snapshot* snapshot) const {
   *found = false;
+  // Every read of one checkpoint comes from one snapshot, so a checkpoint
+  // written meanwhile is seen whole or not at all.
+  rocksdb::ReadOptions snap;
+  snap.snapshot = snapshot;
   auto problem = [&](SeqNo seq, LeadId lead, std::string_view rule, std::string detail) -> Status {
     if (problems == nullptr) {
       return Status::Corruption(fmt::format(
@@ -234,7 +241,7 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
     return Status::OK();
   };
   std::string value;
-  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_cf_, S(keys::kMetaCheckpoint), &value);
+  rocksdb::Status rs = db_->Get(snap, meta_cf_, S(keys::kMetaCheckpoint), &value);
   if (rs.IsNotFound()) return Status::OK();
   if (!rs.ok()) return FromRocks(rs, "cannot read the checkpoint");
   CheckpointInfo cp;
@@ -243,7 +250,7 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
   // The checkpoint must describe this log: record cp.seq hashes to cp.hash.
   if (cp.seq > 0) {
     std::string bytes;
-    Status s = ReadRecord(cp.seq, &bytes);
+    Status s = ReadRecord(cp.seq, &bytes, snapshot);
     if (!s.ok()) {
       if (!s.IsNotFound()) return s;
       if (Status p = problem(cp.seq, 0, "checkpoint_mismatch",
@@ -271,7 +278,7 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
 
   std::vector<StatusCounts> stored_counts;
   {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), campaigns_cf_));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snap, campaigns_cf_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       CampaignId id = 0;
       CampaignState c;
@@ -300,7 +307,7 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
   }
   {
     state->phones.Reserve(cp.leads, state->leads);
-    rocksdb::ReadOptions ro;
+    rocksdb::ReadOptions ro = snap;
     ro.fill_cache = false;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, leads_cf_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -343,7 +350,7 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
     }
   }
   {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), dnc_cf_));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snap, dnc_cf_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::string phone, reason;
       DncMark mark;
@@ -437,7 +444,8 @@ class RawQueue {
 // and SHA-256 are half the cost), the other decodes and applies, so a replay
 // uses both cores. The state is only touched by the calling thread.
 Status StoreImpl::ReplayInto(State* state, SeqNo from, SeqNo to, Timestamp until_ts,
-                             std::vector<AuditProblem>* problems, uint64_t* records, bool report_progress) const {
+                             std::vector<AuditProblem>* problems, uint64_t* records, bool report_progress,
+                             const rocksdb::Snapshot* snapshot) const {
   SeqNo last_in_log = 0;
   if (report_progress && options_.progress) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
@@ -448,6 +456,7 @@ Status StoreImpl::ReplayInto(State* state, SeqNo from, SeqNo to, Timestamp until
   std::thread reader([&] {
     Sha256 sha;
     rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
     ro.fill_cache = false;
     ro.readahead_size = 4 << 20;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));

@@ -103,9 +103,10 @@ class StoreImpl final : public Store {
   // first problem stops the replay with Status::Corruption; otherwise each
   // problem is recorded and the replay goes on (the audit).
   Status ReplayInto(State* state, SeqNo from, SeqNo to, Timestamp until_ts, std::vector<AuditProblem>* problems,
-                    uint64_t* records, bool report_progress) const;
+                    uint64_t* records, bool report_progress, const rocksdb::Snapshot* snapshot = nullptr) const;
   // Loads the stored checkpoint into `state`; *found false when there is none.
-  Status LoadCheckpoint(State* state, bool* found, std::vector<AuditProblem>* problems) const;
+  Status LoadCheckpoint(State* state, bool* found, std::vector<AuditProblem>* problems,
+                        const rocksdb::Snapshot* snapshot = nullptr) const;
 
  private:
   friend class Batch;
@@ -122,7 +123,7 @@ class StoreImpl final : public Store {
   void CheckpointLoop();
   Status CheckWritable() const;
   Timestamp ClockNow() const;
-  Status ReadRecord(SeqNo seq, std::string* bytes) const;
+  Status ReadRecord(SeqNo seq, std::string* bytes, const rocksdb::Snapshot* snapshot = nullptr) const;
   LeadInfo InfoOf(LeadId id, const LeadRow& row) const;  // without profile; call under state_mu_
   // The profile and added time, from the lead_added record `added_seq`.
   void FillProfile(LeadInfo* info, SeqNo added_seq) const;
@@ -133,6 +134,10 @@ class StoreImpl final : public Store {
   std::string scratch_dir_;
   bool owns_scratch_ = false;
   rocksdb::DB* db_ = nullptr;
+ public:
+  // For audit.cc: a consistent view of the log and the checkpoint together.
+  rocksdb::DB* db() const { return db_; }
+ private:
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* leads_cf_ = nullptr;
