@@ -31,6 +31,15 @@ void SetStatus(State& state, LeadRow& row, LeadStatus to) {
 // The end of an open attempt: an outcome reported or its lease expired.
 void FinishAttempt(State& state, LeadId id, LeadRow& row, LeadStatus outcome, Timestamp ts) {
   row.flags &= static_cast<uint8_t>(~LeadRow::kCallOpen);
+  // Leases run for the same time, so ended calls sit near the top of the
+  // lease heap: dropping them here keeps it near the number of open calls
+  // even when `expire` runs rarely.
+  while (!state.leases.empty()) {
+    const LeaseEntry& top = state.leases.top();
+    const LeadRow& r = state.leads[top.lead - 1];
+    if (r.call_open() && r.attempt == top.attempt && r.when == top.until) break;
+    state.leases.pop();
+  }
   row.last_outcome = outcome;
   row.when = 0;
   // The call happened and is recorded, but a do_not_call lead never moves.
