@@ -591,5 +591,231 @@ TEST(CheckpointRaceTest, RebuildWithBackgroundCheckpointKeepsHistoryIndex) {
   }
 }
 
+
+// ---------------------------------------------------------------- imports killed half-way
+
+// A leads file with every kind of row: valid numbers in E.164 and in national
+// format (default region US), the same number again in another spelling (a
+// duplicate within the file), invalid numbers, and bad emails. `valid` gets
+// the E.164 numbers that must end up as leads, each exactly once.
+std::string MakeLeadsCsv(size_t rows, uint64_t seed, std::set<std::string>* valid) {
+  std::mt19937_64 rng(seed);
+  std::string csv = "phone,first_name,last_name,email,account\n";
+  std::vector<uint64_t> seen;
+  for (size_t i = 0; i < rows; ++i) {
+    uint64_t number = 3000000 + i;
+    std::string e164 = "+1415" + std::to_string(number);
+    std::string digits = std::to_string(number);
+    std::string phone;
+    std::string email = "";
+    int kind = static_cast<int>(rng() % 100);
+    if (kind < 75) {
+      phone = e164;
+      valid->insert(e164);
+      seen.push_back(number);
+    } else if (kind < 82) {
+      phone = "(415) " + digits.substr(0, 3) + "-" + digits.substr(3);  // national format
+      valid->insert(e164);
+      seen.push_back(number);
+    } else if (kind < 89 && !seen.empty()) {
+      std::string d = std::to_string(seen[rng() % seen.size()]);
+      phone = "+1 415 " + d.substr(0, 3) + " " + d.substr(3);  // a duplicate, spelled differently
+    } else if (kind < 95) {
+      phone = rng() % 2 ? "+1555" + std::to_string(i % 10) : "n/a";
+    } else {
+      phone = "+1416" + digits;  // would be valid, but the row's email is not
+      email = "not-an-email";
+    }
+    csv += "\"" + phone + "\",Lead" + std::to_string(i) + ",Test," + email + ",A-" + std::to_string(i) + "\n";
+  }
+  return csv;
+}
+
+// The E.164 phones of the leads of `campaign`; fails on a phone seen twice.
+std::multiset<std::string> CampaignPhones(Store& store, const std::string& campaign) {
+  std::multiset<std::string> phones;
+  for (LeadId id = 1;; ++id) {
+    Result<LeadInfo> info = store.GetLead(id);
+    if (!info.ok()) {
+      EXPECT_TRUE(info.status().IsNotFound()) << info.status().ToString();
+      break;
+    }
+    if (info->campaign_name == campaign) phones.insert(info->profile.phone);
+  }
+  return phones;
+}
+
+// The child imports the file in chunks (one AddLeads, one atomic batch, per
+// chunk); it is killed at random moments and run again until it finishes.
+// At every kill the campaign must hold exactly the leads of the first k
+// chunks (all of a chunk or none, in file order), at least those of every
+// acknowledged chunk; at the end every valid lead exactly once.
+void ImportKilledAndRunAgain(const char* durability) {
+  uint64_t seed = Seed();
+  SCOPED_TRACE(std::string(durability) + ", seed " + std::to_string(seed));
+  ScratchDir dir(std::string("crash-import-") + durability);
+  std::set<std::string> valid;
+  const size_t kRows = 6000, kChunk = 250;
+  std::string csv = MakeLeadsCsv(kRows, seed, &valid);
+  testing::WriteFile(dir.Sub("leads.csv"), csv);
+
+  // What each chunk adds on a first run, as the engine must judge it.
+  std::vector<LeadInput> leads;
+  std::vector<size_t> lines;
+  std::vector<CsvReject> rejects;
+  uint64_t read = 0;
+  ASSERT_TRUE(ParseLeadsCsv(csv, &leads, &lines, &rejects, &read).ok());
+  std::vector<std::set<std::string>> prefix(1);  // prefix[k]: the phones of chunks 0..k-1
+  std::set<std::string> so_far;
+  for (size_t start = 0; start < leads.size(); start += kChunk) {
+    for (size_t i = start; i < std::min(leads.size(), start + kChunk); ++i) {
+      Result<std::string> e164 = NormalizePhone(leads[i].phone, "US");
+      if (e164.ok()) so_far.insert(*e164);
+    }
+    prefix.push_back(so_far);
+  }
+  ASSERT_EQ(so_far, valid) << "the test's own expectation is off";
+
+  std::mt19937_64 rng(seed);
+  std::string db = dir.Sub("db");
+  const std::string campaign = "spring";
+  size_t acked_chunks = 0;
+  for (int round = 0; round < 6; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    bool last_round = round == 5;
+    std::string acks = dir.Sub("acks-" + std::to_string(round));
+    std::string log = dir.Sub("child-" + std::to_string(round) + ".log");
+    pid_t pid = Spawn({kChild, "import", db, acks, durability, dir.Sub("leads.csv"), std::to_string(kChunk), campaign},
+                      log);
+    int status = 0;
+    if (last_round) {
+      status = Reap(pid);
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Describe(status) << "\n" << Slurp(log);
+    } else {
+      // Kill after a random number of acknowledged chunks plus a little.
+      off_t target = std::uniform_int_distribution<off_t>(100, 2500)(rng);
+      auto extra = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 6000)(rng));
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      bool ended = false;
+      while (!(ended = Ended(pid, &status)) && FileSize(acks) < target && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      if (!ended) {
+        std::this_thread::sleep_for(extra);
+        ::kill(pid, SIGKILL);
+        status = Reap(pid);
+      }
+      ASSERT_TRUE(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+          << Describe(status) << "\n" << Slurp(log);
+    }
+    for (const AckLine& a : ReadAcks(acks)) {
+      if (a.kind == 'A' && a.op == "chunk") acked_chunks = std::max<size_t>(acked_chunks, a.n);
+    }
+
+    std::unique_ptr<Store> store;
+    Status s = Store::Open(Options{}, db, &store);
+    if (s.IsNotFound() && acked_chunks == 0) continue;  // killed before the database existed
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::multiset<std::string> present = CampaignPhones(*store, campaign);
+    std::set<std::string> distinct(present.begin(), present.end());
+    ASSERT_EQ(distinct.size(), present.size()) << "a lead was imported twice";
+    size_t k = 0;
+    while (k < prefix.size() && prefix[k].size() < distinct.size()) ++k;
+    ASSERT_TRUE(k < prefix.size() && prefix[k] == distinct)
+        << "the campaign's " << distinct.size() << " leads are not the leads of whole chunks in file order";
+    EXPECT_GE(k, std::min(acked_chunks, prefix.size() - 1)) << "acknowledged chunks are missing";
+    AuditReport report;
+    ASSERT_TRUE(store->Verify(VerifyOptions{}, &report).ok());
+    EXPECT_TRUE(report.ok()) << ProblemsText(report);
+    if (last_round) {
+      EXPECT_EQ(distinct, valid);
+      Result<StatusCounts> counts = store->Counts(campaign);
+      ASSERT_TRUE(counts.ok());
+      EXPECT_EQ(counts->total, valid.size());
+    }
+  }
+}
+
+TEST(CrashTest, ImportKilledHalfWayAndRunAgainBuffered) { ImportKilledAndRunAgain("buffered"); }
+TEST(CrashTest, ImportKilledHalfWayAndRunAgainSynced) { ImportKilledAndRunAgain("synced"); }
+
+// The same with the leadlog tool: `leadlog import` killed, then run again.
+TEST(CrashTest, ToolImportKilledAndRunAgain) {
+  if (!ToolBuilt()) GTEST_SKIP() << "the leadlog tool is not built";
+  uint64_t seed = Seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  ScratchDir dir("crash-tool-import");
+  std::set<std::string> valid;
+  testing::WriteFile(dir.Sub("leads.csv"), MakeLeadsCsv(20000, seed, &valid));
+  std::string db = dir.Sub("db");
+  std::string out;
+  ASSERT_EQ(RunTool({"--db", db, "campaign", "create", "spring"}, &out), 0) << out;
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> args = {LEADLOG_TOOL_PATH, "--db", db, "import", "spring", dir.Sub("leads.csv"),
+                                   "--default-region", "US", "--rejects", dir.Sub("rejects.csv")};
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    bool last_round = round == 3;
+    std::string log = dir.Sub("tool-" + std::to_string(round) + ".log");
+    pid_t pid = Spawn(args, log);
+    int status = 0;
+    if (!last_round) {
+      std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(50000, 1100000)(rng)));
+      ::kill(pid, SIGKILL);
+    }
+    status = Reap(pid);
+    if (last_round) {
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Describe(status) << Slurp(log);
+    }
+    std::unique_ptr<Store> store;
+    Status s = Store::Open(Options{}, db, &store);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::multiset<std::string> present = CampaignPhones(*store, "spring");
+    std::set<std::string> distinct(present.begin(), present.end());
+    ASSERT_EQ(distinct.size(), present.size()) << "a lead was imported twice";
+    for (const std::string& p : distinct) ASSERT_TRUE(valid.count(p)) << p << " is not a valid row's phone";
+    AuditReport report;
+    ASSERT_TRUE(store->Verify(VerifyOptions{}, &report).ok());
+    EXPECT_TRUE(report.ok()) << ProblemsText(report);
+    if (last_round) {
+      EXPECT_EQ(distinct, valid);
+    } else {
+      std::cerr << "leadlog import killed after " << (WIFSIGNALED(status) ? "" : "(it had finished) ") << distinct.size()
+                << " of " << valid.size() << " leads\n";
+    }
+  }
+}
+
+// Killed while it creates the database: the directory is then either absent,
+// or a database that opens (nothing was acknowledged, so nothing can be lost).
+TEST(CrashTest, KilledWhileCreatingTheDatabase) {
+  ScratchDir dir("crash-create");
+  std::mt19937_64 rng(Seed());
+  for (int i = 0; i < 16; ++i) {
+    SCOPED_TRACE("kill " + std::to_string(i));
+    std::string db = dir.Sub("db" + std::to_string(i));
+    std::string acks = dir.Sub("acks" + std::to_string(i));
+    pid_t pid = Spawn({kChild, "ops", db, acks, "synced", "1", "64"}, dir.Sub("log" + std::to_string(i)));
+    // The child's exec and library loading take a few milliseconds; spread
+    // the kills over the first few tens of milliseconds of its life.
+    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 40000)(rng)));
+    ::kill(pid, SIGKILL);
+    Reap(pid);
+    std::error_code ec;
+    if (!fs::exists(db, ec)) continue;
+    std::unique_ptr<Store> store;
+    Status s = Store::Open(Options{}, db, &store);
+    ASSERT_TRUE(s.ok()) << "a database whose creation was killed does not open: " << s.ToString()
+                        << "\n(contents: " << [&] {
+                             std::string names;
+                             for (const auto& e : fs::directory_iterator(db, ec)) names += e.path().filename().string() + " ";
+                             return names;
+                           }() << ")";
+    AuditReport report;
+    ASSERT_TRUE(store->Verify(VerifyOptions{}, &report).ok());
+    EXPECT_TRUE(report.ok()) << ProblemsText(report);
+  }
+}
+
 }  // namespace
 }  // namespace leadlog
