@@ -837,8 +837,16 @@ TEST_F(CliTest, VerifyCatchesAFlippedByteInTheLog) {
   RunResult r = J({"verify"});
   EXPECT_EQ(r.code, 3) << r;
   if (r.code == 3) {
-    EXPECT_EQ(r.One()["ok"], false);
+    json v = r.One();
+    EXPECT_EQ(v["ok"], false);
+    ASSERT_FALSE(v["problems"].empty());
+    EXPECT_EQ(v["problems"][0]["seq"], 2) << v;
   }
+  r = Run({"verify"});
+  EXPECT_EQ(r.code, 3) << r;
+  EXPECT_THAT(r.out, HasSubstr("FAILED"));
+  r = J({"replay", "--verify"});
+  EXPECT_EQ(r.code, 3) << r;
 }
 
 TEST_F(CliTest, VerifyWithADigestCatchesADroppedTail) {

@@ -24,7 +24,7 @@ namespace {
 std::string_view DefaultHint(Status::Code code) {
   switch (code) {
     case Status::Code::kCorruption:
-      return "run `leadlog verify` to see the damage; `leadlog rebuild` repairs damaged views";
+      return "`leadlog verify` reports every problem; damaged views (never the log) are repaired by `leadlog rebuild`";
     case Status::Code::kIOError:
       return "check the disk and the permissions of the database directory";
     case Status::Code::kNotSupported:

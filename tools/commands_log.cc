@@ -129,8 +129,15 @@ int RunReplay(Context& ctx, const ReplayArgs& args) {
     fmt::print(stderr, "leadlog: `leadlog verify` details the damage; `leadlog rebuild` repairs it\n");
     return kExitProblems;
   }
-  std::vector<CampaignCounts> replayed = Check(store->Replay(target));
+  Result<std::vector<CampaignCounts>> replay = store->Replay(target);
   bar.Finish();
+  if (!replay.ok() && args.verify && replay.status().IsCorruption()) {
+    // The log itself does not replay: the comparison's answer is "they differ".
+    fmt::print(stderr, "leadlog: the log does not replay: {}\n", replay.status().message());
+    fmt::print(stderr, "leadlog: `leadlog verify` reports every problem\n");
+    return kExitProblems;
+  }
+  std::vector<CampaignCounts> replayed = Check(std::move(replay));
 
   std::vector<std::string> differences;
   if (args.verify) {

@@ -472,7 +472,11 @@ int RunSimulate(Context& ctx, const SimArgs& args) {
 }  // namespace
 
 void AddSimulateCommand(CLI::App& app, Context& ctx) {
-  CLI::App* cmd = app.add_subcommand("simulate", "Demo and load generator: K dialers work N generated leads to the end");
+  CLI::App* cmd = app.add_subcommand(
+      "simulate",
+      "Demo and load generator: K dialers work N generated leads to the end. Its simulated clock runs ahead of the "
+      "real one (days to months), and later events in the same database can never be dated before it: give it a "
+      "database of its own, or a --now");
   auto args = std::make_shared<SimArgs>();
   cmd->add_option("NAME", args->campaign, "Campaign (created with default settings if missing)")->required();
   cmd->add_option("--leads", args->leads, "How many leads to generate (default 1000)")
