@@ -193,7 +193,8 @@ std::vector<LeadInfo> ResolveLeads(const Store& store, const std::string& arg) {
     return leads;
   }
   LeadId id = ParseLeadId(arg);
-  return {Check(store.GetLead(id), "`leadlog dump --type lead_added` lists the leads that exist")};
+  return {Check(store.GetLead(id),
+                "`leadlog dump --type lead_added` lists the leads; a phone number starts with + and its country code")};
 }
 
 void SetExample(CLI::App* app, std::string_view example) {
