@@ -472,11 +472,7 @@ int RunSimulate(Context& ctx, const SimArgs& args) {
 }  // namespace
 
 void AddSimulateCommand(CLI::App& app, Context& ctx) {
-  CLI::App* cmd = app.add_subcommand(
-      "simulate",
-      "Demo and load generator: K dialers work N generated leads to the end. Its simulated clock runs ahead of the "
-      "real one (days to months), and later events in the same database can never be dated before it: give it a "
-      "database of its own, or a --now");
+  CLI::App* cmd = app.add_subcommand("simulate", "Demo and load generator: K dialers work N generated leads to the end");
   auto args = std::make_shared<SimArgs>();
   cmd->add_option("NAME", args->campaign, "Campaign (created with default settings if missing)")->required();
   cmd->add_option("--leads", args->leads, "How many leads to generate (default 1000)")
@@ -485,6 +481,9 @@ void AddSimulateCommand(CLI::App& app, Context& ctx) {
   cmd->add_option("--dialers", args->dialers, "Dialer threads (default 4)")->check(CLI::Range(1, 256))->type_name("K");
   cmd->add_option("--seed", args->seed, "Seed of the generated leads and outcomes (default 1)")->type_name("S");
   SetExample(cmd, "leadlog --db /tmp/demo.db simulate demo --leads 10000 --dialers 8 --seed 42");
+  cmd->footer(cmd->get_footer() +
+              "\n\nThe simulated clock runs ahead of the real one (days to months), and later events in the same "
+              "database can never be dated before it: give the simulation a database of its own, or a --now.");
   cmd->callback([&ctx, args] { ctx.action = [&ctx, args] { return RunSimulate(ctx, *args); }; });
 }
 
