@@ -4,6 +4,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,12 +92,7 @@ Status StoreImpl::OpenDb() {
           fmt::format("{} exists, is not empty and is not a leadlog database; refusing to write into it", path_));
     }
     if (!options_.create_if_missing) return Status::NotFound(fmt::format("no leadlog database at {}", path_));
-    fs::create_directories(path_, ec);
-    if (ec) return Status::IOError(fmt::format("cannot create {}: {}", path_, ec.message()));
-    // The database holds personal data (names, numbers): owner only.
-    if (::chmod(path_.c_str(), 0700) != 0) {
-      return Status::IOError(fmt::format("cannot restrict {} to its owner: {}", path_, std::strerror(errno)));
-    }
+    if (Status s = CreateDatabase(); !s.ok()) return s;
   } else {
     std::vector<std::string> families;
     rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path_, &families);
@@ -111,22 +107,12 @@ Status StoreImpl::OpenDb() {
   }
 
   rocksdb::DBOptions db_options;
-  db_options.create_if_missing = !has_current;
-  db_options.create_missing_column_families = !has_current;
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 4;
   if (options_.read_only) db_options.max_open_files = -1;  // required by secondary instances
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& name : ColumnFamilyNames()) {
-    rocksdb::ColumnFamilyOptions cf;
-    if (name == keys::kLogCF) {
-      // Appends of sequential keys: bigger memtables mean fewer flushes.
-      cf.write_buffer_size = 128 << 20;
-    }
-    descriptors.emplace_back(name, cf);
-  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = Descriptors();
 
   rocksdb::Status s;
   if (options_.read_only) {
@@ -184,6 +170,68 @@ Status StoreImpl::OpenDb() {
     s = db_->Put(rocksdb::WriteOptions(), meta_cf_, S(keys::kMetaFormatVersion),
                  S(keys::FormatVersion(kFormatVersion)));
     return FromRocks(s, "cannot write the format version");
+  }
+  return Status::OK();
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> StoreImpl::Descriptors() {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : ColumnFamilyNames()) {
+    rocksdb::ColumnFamilyOptions cf;
+    if (name == keys::kLogCF) {
+      // Appends of sequential keys: bigger memtables mean fewer flushes.
+      cf.write_buffer_size = 128 << 20;
+    }
+    descriptors.emplace_back(name, cf);
+  }
+  return descriptors;
+}
+
+// A new database is made whole in a private sibling directory and renamed
+// into place, so a crash while creating leaves either no database or a
+// complete one (with every column family and its format version), never a
+// half-made directory that later opens would have to refuse.
+Status StoreImpl::CreateDatabase() {
+  fs::path target = fs::path(path_).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();
+  fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) return Status::IOError(fmt::format("cannot create {}: {}", parent.string(), ec.message()));
+  // mkdtemp makes the directory 0700: it holds personal data (names, numbers).
+  std::string tmp = (parent / (target.filename().string() + ".creating-XXXXXX")).string();
+  if (::mkdtemp(tmp.data()) == nullptr) {
+    return Status::IOError(fmt::format("cannot create a directory next to {}: {}", path_, std::strerror(errno)));
+  }
+  auto cleanup = [&](Status s) {
+    fs::remove_all(tmp, ec);
+    return s;
+  };
+  {
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = true;
+    db_options.create_missing_column_families = true;
+    db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(db_options, tmp, Descriptors(), &handles, &db);
+    if (!s.ok()) return cleanup(FromRocks(s, fmt::format("cannot create a database for {}", path_)));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db->Put(wo, handles[6], S(keys::kMetaFormatVersion), S(keys::FormatVersion(kFormatVersion)));
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    rocksdb::Status closed = db->Close();
+    delete db;
+    if (!s.ok()) return cleanup(FromRocks(s, "cannot write the format version"));
+    if (!closed.ok()) return cleanup(FromRocks(closed, "cannot close the new database"));
+  }
+  // rename(2) replaces an empty directory the caller may have made.
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    return cleanup(Status::IOError(fmt::format("cannot move the new database into {}: {}", path_, std::strerror(errno))));
+  }
+  if (int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
   }
   return Status::OK();
 }
@@ -766,6 +814,9 @@ Status StoreImpl::Checkpoint() {
 
 Status StoreImpl::Rebuild() {
   if (Status s = CheckWritable(); !s.ok()) return s;
+  // No background checkpoint may run between deriving the views and writing
+  // them: it would consume the rebuilt history that the full write needs.
+  std::lock_guard<std::mutex> cp_lock(checkpoint_mu_);
   {
     // Derive every view from the whole log, whatever was loaded at open.
     std::unique_lock<std::shared_mutex> lock(state_mu_);
@@ -775,13 +826,19 @@ Status StoreImpl::Rebuild() {
     fresh.track_changes = true;
     state_ = std::move(fresh);
     history_in_flight_.clear();
+    views_from_full_replay_ = true;
+    events_since_checkpoint_ = 0;
   }
   checkpoints_enabled_ = true;
-  return WriteCheckpoint(true);
+  return WriteCheckpointLocked(true);
 }
 
 Status StoreImpl::WriteCheckpoint(bool full) {
   std::lock_guard<std::mutex> cp_lock(checkpoint_mu_);
+  return WriteCheckpointLocked(full);
+}
+
+Status StoreImpl::WriteCheckpointLocked(bool full) {
   CheckpointInfo info;
   std::vector<std::pair<LeadId, LeadRow>> rows;
   std::vector<std::string> campaigns;

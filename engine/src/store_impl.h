@@ -120,6 +120,9 @@ class StoreImpl final : public Store {
   // Runs `op` in a group commit; returns the op's status.
   Status Commit(const std::function<Status(Batch&)>& op);
   Status WriteCheckpoint(bool full);
+  Status WriteCheckpointLocked(bool full);  // checkpoint_mu_ held
+  Status CreateDatabase();
+  static std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors();
   void CheckpointLoop();
   Status CheckWritable() const;
   Timestamp ClockNow() const;
