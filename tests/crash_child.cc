@@ -6,14 +6,17 @@
 // kills it with SIGKILL at a random moment, reopens the database and checks
 // that everything acknowledged is there.
 //
-//   leadlog_crash_child ops    DB ACKS buffered|synced SEED [CHECKPOINT_EVERY] [MAX_OPS]
+//   leadlog_crash_child ops    DB ACKS buffered|synced SEED [CHECKPOINT_EVERY] [MAX_OPS] [crash]
 //   leadlog_crash_child import DB ACKS buffered|synced CSV CHUNK CAMPAIGN
 //
 // ops:    random imports, claims, reports (and repeated reports), expiries,
 //         do-not-call marks of phones and leads, requeues, settings changes,
 //         explicit checkpoints, rebuilds (full checkpoints) and clean
 //         close/reopen cycles, on a clock that moves forward by random steps.
-//         Runs until killed, or MAX_OPS operations (then closes cleanly).
+//         CHECKPOINT_EVERY=0 means no checkpoints at all (no automatic or
+//         explicit ones, no rebuilds, no reopens) until the process ends.
+//         Runs until killed, or MAX_OPS operations (then closes cleanly, or
+//         with `crash` ends the process without closing the store).
 // import: parses CSV and adds its leads to CAMPAIGN (created if missing) with
 //         one AddLeads call per CHUNK rows; exits 0 when done. Run again after
 //         a kill, it must add exactly the leads that are still missing.
@@ -124,7 +127,10 @@ class OpsChild {
   OpsChild(std::string db, Durability durability, uint64_t seed, uint64_t checkpoint_every)
       : db_(std::move(db)), durability_(durability), rng_(seed), checkpoint_every_(checkpoint_every) {}
 
-  void Run(uint64_t max_ops) {
+  // With crash_at_end, after max_ops the process ends without closing the
+  // store (no final checkpoint): the log then has a tail after the last
+  // checkpoint, as after a crash. tests/corruption_test.cc builds on that.
+  void Run(uint64_t max_ops, bool crash_at_end = false) {
     OpenAndScan();
     if (campaigns_.empty()) {
       CampaignSettings quick;
@@ -156,6 +162,8 @@ class OpsChild {
         Requeue();
       } else if (dice < 900) {
         UpdateSettings();
+      } else if (dice < 947 && checkpoint_every_ == 0) {
+        continue;  // no checkpoints at all: the log after the last one stays a tail
       } else if (dice < 940) {
         Simple("checkpoint", [&] { return store_->Checkpoint(); });
       } else if (dice < 945) {
@@ -169,6 +177,10 @@ class OpsChild {
       } else {
         Report(/*repeat=*/true);
       }
+    }
+    if (crash_at_end) {
+      WriteLine("DONE");
+      std::_Exit(0);
     }
     store_.reset();
     if (std::getenv("LEADLOG_CRASH_CHILD_TIMING") != nullptr) {
@@ -557,7 +569,7 @@ int RunImport(const std::string& db, Durability durability, const std::string& c
 int main(int argc, char** argv) {
   auto usage = [] {
     std::fprintf(stderr,
-                 "usage: leadlog_crash_child ops DB ACKS buffered|synced SEED [CHECKPOINT_EVERY] [MAX_OPS]\n"
+                 "usage: leadlog_crash_child ops DB ACKS buffered|synced SEED [CHECKPOINT_EVERY] [MAX_OPS] [crash]\n"
                  "       leadlog_crash_child import DB ACKS buffered|synced CSV CHUNK CAMPAIGN\n");
     return 64;
   };
@@ -570,7 +582,8 @@ int main(int argc, char** argv) {
     uint64_t seed = std::strtoull(argv[5], nullptr, 10);
     uint64_t checkpoint_every = argc > 6 ? std::strtoull(argv[6], nullptr, 10) : 64;
     uint64_t max_ops = argc > 7 ? std::strtoull(argv[7], nullptr, 10) : 0;
-    OpsChild(argv[2], durability, seed, checkpoint_every).Run(max_ops);
+    bool crash_at_end = argc > 8 && std::strcmp(argv[8], "crash") == 0;
+    OpsChild(argv[2], durability, seed, checkpoint_every).Run(max_ops, crash_at_end);
     WriteLine("DONE");
     return 0;
   }

@@ -1,0 +1,763 @@
+// Tamper tests: copies of a database are damaged with RocksDB opened directly
+// (no leadlog code in the way), then opened, audited and repaired through the
+// public API and, when it is built, the leadlog tool.
+//
+// What must hold (DESIGN.md "Storage", issue 6 "Corruption"):
+//  - a log record that fails the FlatBuffers verifier or the hash check is
+//    reported as corruption with its sequence number: never a crash, never a
+//    silent skip. Open reads the log after the checkpoint (the tail), so damage
+//    there fails Open with Status::Corruption naming the record; damage before
+//    the checkpoint is found by Verify (rules undecodable_record, hash_chain,
+//    dense_seq);
+//  - the chain alone cannot see a dropped last record: a digest taken before
+//    can (digest_mismatch);
+//  - stored views that disagree with the log fail a default Open with
+//    Status::Corruption telling the user to run `leadlog rebuild`; opened with
+//    on_damaged_views=kReplayLog, Verify reports the damage; Rebuild repairs it;
+//  - `leadlog verify` exits 3 for each tamper; `leadlog rebuild` then
+//    `leadlog verify` exits 0 for damaged views.
+#include <fcntl.h>
+#include <rocksdb/db.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "codec.h"
+#include "keys.h"
+#include "leadlog/leadlog.h"
+#include "test_util.h"
+
+#ifndef LEADLOG_CRASH_CHILD_PATH
+#error "tests/crash.cmake defines LEADLOG_CRASH_CHILD_PATH"
+#endif
+
+namespace leadlog {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ManualClock;
+using testing::ScratchDir;
+
+// ---------------------------------------------------------------- helpers
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs a program to its end; its exit code (-1 if it did not exit normally).
+int RunProgram(const std::vector<std::string>& args, std::string* output) {
+  ScratchDir tmp("corrupt-run");
+  std::string log = tmp.Sub("out");
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (output != nullptr) *output = Slurp(log);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool ToolBuilt() {
+#ifdef LEADLOG_TOOL_PATH
+  std::error_code ec;
+  return fs::is_regular_file(LEADLOG_TOOL_PATH, ec);
+#else
+  return false;
+#endif
+}
+
+// `leadlog --db DB ARGS...`; its exit code.
+int Tool(const std::string& db, std::vector<std::string> args, std::string* output = nullptr) {
+#ifdef LEADLOG_TOOL_PATH
+  args.insert(args.begin(), {LEADLOG_TOOL_PATH, "--db", db});
+  return RunProgram(args, output);
+#else
+  (void)db;
+  (void)args;
+  (void)output;
+  return -1;
+#endif
+}
+
+// RocksDB opened directly, every column family by name.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    std::vector<std::string> names;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const std::string& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    s = rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db_);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    for (size_t i = 0; i < handles.size(); ++i) cf_[names[i]] = handles[i];
+  }
+  ~RawDb() {
+    if (db_ == nullptr) return;
+    for (auto& [name, h] : cf_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+    delete db_;
+  }
+  bool ok() const { return db_ != nullptr; }
+  std::string Get(const std::string& cf, std::string_view key) {
+    std::string v;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_.at(cf), rocksdb::Slice(key.data(), key.size()), &v);
+    EXPECT_TRUE(s.ok()) << cf << ": " << s.ToString();
+    return v;
+  }
+  void Put(const std::string& cf, std::string_view key, std::string_view value) {
+    rocksdb::Status s = db_->Put(rocksdb::WriteOptions(), cf_.at(cf), rocksdb::Slice(key.data(), key.size()),
+                                 rocksdb::Slice(value.data(), value.size()));
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  void Delete(const std::string& cf, std::string_view key) {
+    rocksdb::Status s = db_->Delete(rocksdb::WriteOptions(), cf_.at(cf), rocksdb::Slice(key.data(), key.size()));
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  std::vector<std::pair<std::string, std::string>> Scan(const std::string& cf) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_.at(cf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key().ToString(), it->value().ToString());
+    return out;
+  }
+
+ private:
+  rocksdb::DB* db_ = nullptr;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> cf_;
+};
+
+std::string SeqKey(SeqNo seq) { return std::string(keys::Seq(seq).view()); }
+std::string LeadKey(LeadId id) { return std::string(keys::Lead(id).view()); }
+std::string CampaignKeyOf(CampaignId id) { return std::string(keys::CampaignKey(id).view()); }
+
+std::string ProblemsText(const AuditReport& r) {
+  std::string out;
+  for (size_t i = 0; i < r.problems.size() && i < 20; ++i) {
+    const AuditProblem& p = r.problems[i];
+    out += "  seq " + std::to_string(p.seq) + " lead " + std::to_string(p.lead) + " " + p.rule + ": " + p.detail + "\n";
+  }
+  return out;
+}
+
+bool HasProblem(const AuditReport& r, std::string_view rule, SeqNo seq = 0) {
+  for (const AuditProblem& p : r.problems) {
+    if (p.rule == rule && (seq == 0 || p.seq == seq)) return true;
+  }
+  return false;
+}
+
+bool HasViewProblem(const AuditReport& r) {
+  for (const AuditProblem& p : r.problems) {
+    if (p.rule == "view_damaged" || p.rule == "view_mismatch" || p.rule == "checkpoint_mismatch") return true;
+  }
+  return false;
+}
+
+Status OpenStore(const std::string& db, std::unique_ptr<Store>* store,
+                 Options::DamagedViews damaged = Options::DamagedViews::kFail) {
+  Options options;
+  options.on_damaged_views = damaged;
+  options.create_if_missing = false;
+  return Store::Open(options, db, store);
+}
+
+AuditReport MustVerify(Store& store, const VerifyOptions& options = {}) {
+  AuditReport report;
+  Status s = store.Verify(options, &report);
+  EXPECT_TRUE(s.ok()) << "the audit could not run: " << s.ToString();
+  return report;
+}
+
+// ---------------------------------------------------------------- the databases
+
+// Two databases, built once: `closed` was closed cleanly (its checkpoint
+// reflects the newest record); `tail` had more writes by a process that ended
+// without closing, so the log has records after the checkpoint.
+class CorruptionTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = new ScratchDir("corruption");
+    closed_ = root_->Sub("closed");
+    tail_ = root_->Sub("tail");
+    ManualClock clock;
+    Options options;
+    options.clock = clock.AsFunction();
+    options.checkpoint_every_events = 0;
+    {
+      std::unique_ptr<Store> store;
+      ASSERT_TRUE(Store::Open(options, closed_, &store).ok());
+      CampaignSettings quick;
+      quick.retry_no_answer = 10 * kMinute;
+      ASSERT_TRUE(store->CreateCampaign("c1", CampaignSettings{}).ok());
+      ASSERT_TRUE(store->CreateCampaign("c2", quick).ok());
+      std::vector<LeadInput> leads;
+      for (int i = 0; i < 24; ++i) {
+        leads.push_back({"+1415300" + std::to_string(1000 + i), "Name" + std::to_string(i), "Last",
+                         "n" + std::to_string(i) + "@example.com", {{"account", "A" + std::to_string(i)}}});
+      }
+      ASSERT_TRUE(store->AddLeads("c1", leads).ok());
+      leads.resize(8);
+      ASSERT_TRUE(store->AddLeads("c2", leads).ok());
+      clock.Advance(kMinute);
+      Result<std::vector<ClaimedLead>> claimed = store->Claim("c1", 6, "d1");
+      ASSERT_TRUE(claimed.ok());
+      ASSERT_EQ(claimed->size(), 6u);
+      const LeadStatus outcomes[] = {LeadStatus::kCompleted, LeadStatus::kNoAnswer, LeadStatus::kVoicemail,
+                                     LeadStatus::kFailed, LeadStatus::kCompleted};
+      for (size_t i = 0; i < 5; ++i) {
+        clock.Advance(kMinute);
+        ASSERT_TRUE(store->Report((*claimed)[i].lead, (*claimed)[i].attempt, outcomes[i], "r").ok());
+      }
+      ASSERT_TRUE(store->AddDoNotCall("+14153001010", "asked").ok());
+      ASSERT_TRUE(store->MarkLeadDoNotCall(20, "operator").ok());
+      ASSERT_TRUE(store->Requeue((*claimed)[0].lead, "again").ok());
+      clock.Advance(kHour);
+      ASSERT_TRUE(store->Expire().ok());
+      ASSERT_TRUE(store->Claim("c2", 3, "d2").ok());
+      closed_digest_ = store->Head();
+      counts_c1_ = *store->Counts("c1");
+    }
+    // The tail: a process writes on and ends without closing the store.
+    std::error_code ec;
+    fs::copy(closed_, tail_, fs::copy_options::recursive, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    std::string out;
+    int rc = RunProgram({LEADLOG_CRASH_CHILD_PATH, "ops", tail_, root_->Sub("tail-acks"), "buffered", "7", "0", "40", "crash"},
+                 &out);
+    ASSERT_EQ(rc, 0) << out;
+    std::unique_ptr<Store> reader;
+    Options ro;
+    ro.read_only = true;
+    ASSERT_TRUE(Store::Open(ro, tail_, &reader).ok());
+    tail_digest_ = reader->Head();
+    ASSERT_GT(tail_digest_.seq, closed_digest_.seq + 4) << "the tail is too short for the tests";
+    reader.reset();
+    RawDb raw(tail_);
+    CheckpointInfo cp;
+    ASSERT_TRUE(DecodeCheckpoint(raw.Get(keys::kMetaCF, std::string(keys::kMetaCheckpoint)), &cp).ok());
+    ASSERT_EQ(cp.seq, closed_digest_.seq) << "the tail database must have no checkpoint after the closed one's";
+  }
+  static void TearDownTestSuite() {
+    delete root_;
+    root_ = nullptr;
+  }
+
+  // A fresh copy of one of the databases.
+  std::string Copy(const std::string& from) {
+    std::string to = scratch_.Sub("db" + std::to_string(copies_++));
+    std::error_code ec;
+    fs::copy(from, to, fs::copy_options::recursive, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    return to;
+  }
+
+  static ScratchDir* root_;
+  static std::string closed_, tail_;
+  static Digest closed_digest_, tail_digest_;
+  static StatusCounts counts_c1_;
+  ScratchDir scratch_{"corruption-copy"};
+  int copies_ = 0;
+};
+
+ScratchDir* CorruptionTest::root_ = nullptr;
+std::string CorruptionTest::closed_;
+std::string CorruptionTest::tail_;
+Digest CorruptionTest::closed_digest_;
+Digest CorruptionTest::tail_digest_;
+StatusCounts CorruptionTest::counts_c1_;
+
+TEST_F(CorruptionTest, IntactDatabasesVerifyClean) {
+  for (const std::string& base : {closed_, tail_}) {
+    std::string db = Copy(base);
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(OpenStore(db, &store).ok());
+    AuditReport report = MustVerify(*store);
+    EXPECT_TRUE(report.ok()) << ProblemsText(report);
+    store.reset();
+    if (ToolBuilt()) {
+      std::string out;
+      EXPECT_EQ(Tool(db, {"verify"}, &out), 0) << out;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- the log
+
+// Any single byte flipped in a record before the checkpoint: Open (which
+// reads only the tail) works; Verify reports the record's successor breaking
+// the chain (the flipped record no longer hashes to its successor's
+// prev_hash), and the record itself when it no longer decodes.
+TEST_F(CorruptionTest, FlippedByteBeforeCheckpointIsReportedByVerify) {
+  const SeqNo k = closed_digest_.seq / 2;
+  std::string original;
+  {
+    RawDb raw(closed_);
+    original = raw.Get(keys::kLogCF, SeqKey(k));
+  }
+  ASSERT_GT(original.size(), 40u);
+  std::mt19937_64 rng(6);
+  std::vector<size_t> offsets = {0, 1, 4, 7, original.size() / 2, original.size() - 1};
+  for (int i = 0; i < 8; ++i) offsets.push_back(rng() % original.size());
+  int cli_checks = 0;
+  for (size_t offset : offsets) {
+    SCOPED_TRACE("byte " + std::to_string(offset) + " of record " + std::to_string(k));
+    std::string db = Copy(closed_);
+    {
+      RawDb raw(db);
+      std::string bytes = original;
+      bytes[offset] = static_cast<char>(bytes[offset] ^ (1 << (rng() % 8)));
+      raw.Put(keys::kLogCF, SeqKey(k), bytes);
+    }
+    std::unique_ptr<Store> store;
+    Status s = OpenStore(db, &store);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    AuditReport report = MustVerify(*store);
+    EXPECT_FALSE(report.ok());
+    EXPECT_TRUE(HasProblem(report, "hash_chain", k + 1) || HasProblem(report, "undecodable_record", k))
+        << ProblemsText(report);
+    store.reset();
+    if (ToolBuilt() && cli_checks++ < 3) {
+      std::string out;
+      EXPECT_EQ(Tool(db, {"verify"}, &out), 3) << out;
+    }
+  }
+}
+
+// A flipped byte in a record of the tail: Open replays it and refuses with
+// Status::Corruption that names the record (or its successor, whose
+// prev_hash no longer matches) — never a crash, never a skip.
+TEST_F(CorruptionTest, FlippedByteInTailFailsOpenNamingTheRecord) {
+  const SeqNo k = (closed_digest_.seq + tail_digest_.seq) / 2;
+  ASSERT_LT(k, tail_digest_.seq);
+  std::string original;
+  {
+    RawDb raw(tail_);
+    original = raw.Get(keys::kLogCF, SeqKey(k));
+  }
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 8; ++i) {
+    size_t offset = i == 0 ? 0 : rng() % original.size();
+    SCOPED_TRACE("byte " + std::to_string(offset) + " of record " + std::to_string(k));
+    std::string db = Copy(tail_);
+    {
+      RawDb raw(db);
+      std::string bytes = original;
+      bytes[offset] = static_cast<char>(bytes[offset] ^ 0x20);
+      raw.Put(keys::kLogCF, SeqKey(k), bytes);
+    }
+    std::unique_ptr<Store> store;
+    Status s = OpenStore(db, &store);
+    ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_TRUE(s.message().find("log record " + std::to_string(k) + ":") != std::string::npos ||
+                s.message().find("log record " + std::to_string(k + 1) + ":") != std::string::npos)
+        << s.message();
+  }
+}
+
+// Garbage that fails the FlatBuffers verifier, as the newest records of the
+// tail and as a record in its middle: Status::Corruption at Open naming that
+// record.
+TEST_F(CorruptionTest, GarbageRecordInTailIsCorruptionWithItsSeq) {
+  std::mt19937_64 rng(8);
+  std::string noise(64, '\0');
+  for (char& c : noise) c = static_cast<char>(rng());
+  std::string truncated;
+  {
+    RawDb raw(tail_);
+    std::string r = raw.Get(keys::kLogCF, SeqKey(tail_digest_.seq - 1));
+    truncated = r.substr(0, r.size() / 2);
+  }
+  const std::vector<std::pair<std::string, std::string>> garbage = {
+      {"noise", noise}, {"empty", ""}, {"truncated", truncated}};
+  for (SeqNo k : {closed_digest_.seq + 1, (closed_digest_.seq + tail_digest_.seq) / 2, tail_digest_.seq}) {
+    for (const auto& [name, bytes] : garbage) {
+      SCOPED_TRACE(name + " as record " + std::to_string(k));
+      std::string db = Copy(tail_);
+      {
+        RawDb raw(db);
+        raw.Put(keys::kLogCF, SeqKey(k), bytes);
+      }
+      std::unique_ptr<Store> store;
+      Status s = OpenStore(db, &store);
+      ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+      EXPECT_NE(s.message().find("log record " + std::to_string(k) + ":"), std::string::npos) << s.message();
+      EXPECT_NE(s.message().find("does not decode"), std::string::npos) << s.message();
+      // The audit's open (views replayed from the log) must not skip it either.
+      s = OpenStore(db, &store, Options::DamagedViews::kReplayLog);
+      if (s.ok()) {
+        AuditReport report = MustVerify(*store);
+        EXPECT_TRUE(HasProblem(report, "undecodable_record", k)) << ProblemsText(report);
+      } else {
+        EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+        EXPECT_NE(s.message().find("log record " + std::to_string(k) + ":"), std::string::npos) << s.message();
+      }
+    }
+  }
+}
+
+// Garbage before the checkpoint: Open works, Verify reports it with its seq.
+TEST_F(CorruptionTest, GarbageRecordBeforeCheckpointIsReportedByVerify) {
+  const SeqNo k = closed_digest_.seq / 3;
+  std::string db = Copy(closed_);
+  {
+    RawDb raw(db);
+    raw.Put(keys::kLogCF, SeqKey(k), "garbage, not a FlatBuffer");
+  }
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(OpenStore(db, &store).ok());
+  AuditReport report = MustVerify(*store);
+  EXPECT_TRUE(HasProblem(report, "undecodable_record", k)) << ProblemsText(report);
+  EXPECT_TRUE(HasProblem(report, "hash_chain", k + 1)) << ProblemsText(report);
+  // The dump of the log must not skip it silently either.
+  Status scan = store->ScanLog(LogFilter{}, [](const LoggedEvent&) { return true; });
+  EXPECT_TRUE(scan.IsCorruption()) << scan.ToString();
+  EXPECT_NE(scan.message().find("log record " + std::to_string(k)), std::string::npos) << scan.message();
+  store.reset();
+  if (ToolBuilt()) {
+    std::string out;
+    EXPECT_EQ(Tool(db, {"verify"}, &out), 3) << out;
+  }
+}
+
+// A lead whose lead_added record (its profile) is damaged: reading the lead
+// must say so, not return it without its name, email and custom fields.
+TEST_F(CorruptionTest, LeadWithDamagedProfileRecordIsNotServedSilently) {
+  std::string db = Copy(closed_);
+  // Lead 3 of c1 was added by the batch at seq 3 (campaigns are 1 and 2).
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(OpenStore(db, &store).ok());
+  std::vector<LoggedEvent> history;
+  ASSERT_TRUE(store->History(3, &history).ok());
+  ASSERT_FALSE(history.empty());
+  SeqNo added = history.front().seq;
+  store.reset();
+  {
+    RawDb raw(db);
+    raw.Put(keys::kLogCF, SeqKey(added), "garbage, not a FlatBuffer");
+  }
+  ASSERT_TRUE(OpenStore(db, &store).ok());
+  Result<LeadInfo> info = store->GetLead(3);
+  if (info.ok()) {
+    EXPECT_FALSE(info->profile.first_name.empty() && info->profile.custom.empty())
+        << "GetLead(3) returned OK with an empty profile: the damaged record " << added << " was skipped silently";
+  } else {
+    EXPECT_TRUE(info.status().IsCorruption()) << info.status().ToString();
+  }
+}
+
+// A record deleted from the middle: dense_seq, with the seq of the gap.
+TEST_F(CorruptionTest, DeletedRecordIsReportedAsDenseSeq) {
+  {
+    SCOPED_TRACE("before the checkpoint");
+    const SeqNo k = closed_digest_.seq / 2;
+    std::string db = Copy(closed_);
+    {
+      RawDb raw(db);
+      raw.Delete(keys::kLogCF, SeqKey(k));
+    }
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(OpenStore(db, &store).ok());
+    AuditReport report = MustVerify(*store);
+    EXPECT_TRUE(HasProblem(report, "dense_seq", k + 1)) << ProblemsText(report);
+    EXPECT_NE(ProblemsText(report).find(std::to_string(k)), std::string::npos);
+    store.reset();
+    if (ToolBuilt()) {
+      std::string out;
+      EXPECT_EQ(Tool(db, {"verify"}, &out), 3) << out;
+    }
+  }
+  {
+    SCOPED_TRACE("in the tail");
+    const SeqNo k = (closed_digest_.seq + tail_digest_.seq) / 2;
+    std::string db = Copy(tail_);
+    {
+      RawDb raw(db);
+      raw.Delete(keys::kLogCF, SeqKey(k));
+    }
+    std::unique_ptr<Store> store;
+    Status s = OpenStore(db, &store);
+    ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.message().find("log record " + std::to_string(k + 1)), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("missing"), std::string::npos) << s.message();
+  }
+}
+
+// The chain alone cannot see that the newest record was removed; a digest
+// taken before can.
+TEST_F(CorruptionTest, DroppedLastRecordIsCaughtByTheDigest) {
+  std::string db = Copy(tail_);
+  {
+    RawDb raw(db);
+    raw.Delete(keys::kLogCF, SeqKey(tail_digest_.seq));
+  }
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(OpenStore(db, &store).ok());
+  EXPECT_EQ(store->LastSeq(), tail_digest_.seq - 1);
+  AuditReport report = MustVerify(*store);
+  EXPECT_TRUE(report.ok()) << "without a digest the shorter log is consistent:\n" << ProblemsText(report);
+  VerifyOptions with_digest;
+  with_digest.check_digest = true;
+  with_digest.digest = tail_digest_;
+  report = MustVerify(*store, with_digest);
+  EXPECT_TRUE(HasProblem(report, "digest_mismatch", tail_digest_.seq)) << ProblemsText(report);
+  // An older digest still proves the prefix.
+  with_digest.digest = closed_digest_;
+  report = MustVerify(*store, with_digest);
+  EXPECT_TRUE(report.ok()) << ProblemsText(report);
+  store.reset();
+  if (ToolBuilt()) {
+    std::string out;
+    std::string flag = std::to_string(tail_digest_.seq) + ":" + tail_digest_.Hex();
+    EXPECT_EQ(Tool(db, {"verify"}, &out), 0) << out;
+    EXPECT_EQ(Tool(db, {"verify", "--digest", flag}, &out), 3) << out;
+    EXPECT_NE(out.find("digest_mismatch"), std::string::npos) << out;
+  }
+}
+
+// The newest record dropped where the checkpoint reflects it: the checkpoint
+// no longer describes the log (detected at open); after a rebuild the views
+// follow the shorter log, and only the digest still tells.
+TEST_F(CorruptionTest, DroppedLastRecordUnderTheCheckpoint) {
+  std::string db = Copy(closed_);
+  {
+    RawDb raw(db);
+    raw.Delete(keys::kLogCF, SeqKey(closed_digest_.seq));
+  }
+  std::unique_ptr<Store> store;
+  Status s = OpenStore(db, &store);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("leadlog rebuild"), std::string::npos) << s.message();
+  ASSERT_TRUE(OpenStore(db, &store, Options::DamagedViews::kReplayLog).ok());
+  AuditReport report = MustVerify(*store);
+  EXPECT_TRUE(HasProblem(report, "checkpoint_mismatch")) << ProblemsText(report);
+  ASSERT_TRUE(store->Rebuild().ok());
+  VerifyOptions with_digest;
+  with_digest.check_digest = true;
+  with_digest.digest = closed_digest_;
+  report = MustVerify(*store, with_digest);
+  EXPECT_TRUE(HasProblem(report, "digest_mismatch")) << ProblemsText(report);
+}
+
+// `leadlog verify` must report damage to the log with exit 3 wherever it is,
+// also after the checkpoint (where a default Open refuses the database).
+TEST_F(CorruptionTest, ToolVerifyReportsDamagedLogInTheTail) {
+  if (!ToolBuilt()) GTEST_SKIP() << "the leadlog tool is not built";
+  const SeqNo k = (closed_digest_.seq + tail_digest_.seq) / 2;
+  const std::vector<std::pair<std::string, std::function<void(RawDb&)>>> tampers = {
+      {"flipped byte", [k](RawDb& raw) {
+         std::string r = raw.Get(keys::kLogCF, SeqKey(k));
+         r[r.size() / 2] = static_cast<char>(r[r.size() / 2] ^ 0x01);
+         raw.Put(keys::kLogCF, SeqKey(k), r);
+       }},
+      {"garbage record", [k](RawDb& raw) { raw.Put(keys::kLogCF, SeqKey(k), "garbage, not a FlatBuffer"); }},
+      {"deleted record", [k](RawDb& raw) { raw.Delete(keys::kLogCF, SeqKey(k)); }},
+  };
+  for (const auto& [name, tamper] : tampers) {
+    SCOPED_TRACE(name + " at seq " + std::to_string(k) + " (after the checkpoint)");
+    std::string db = Copy(tail_);
+    {
+      RawDb raw(db);
+      tamper(raw);
+    }
+    std::string out;
+    EXPECT_EQ(Tool(db, {"verify"}, &out), 3) << out;
+    EXPECT_EQ(Tool(db, {"--json", "verify"}, &out), 3) << out;
+  }
+}
+
+// ---------------------------------------------------------------- the views
+
+struct ViewDamage {
+  std::string name;
+  std::function<void(RawDb&)> damage;
+};
+
+std::vector<ViewDamage> ViewDamages() {
+  auto edit_lead = [](LeadId id, std::function<void(LeadRow&)> edit) {
+    return [id, edit](RawDb& raw) {
+      std::string bytes = raw.Get(keys::kLeadsCF, LeadKey(id));
+      LeadId got = 0;
+      LeadRow row;
+      ASSERT_TRUE(DecodeLeadView(bytes, &got, &row).ok());
+      edit(row);
+      raw.Put(keys::kLeadsCF, LeadKey(id), EncodeLeadView(id, row));
+    };
+  };
+  auto edit_counts = [](CampaignId id, std::function<void(StatusCounts&)> edit) {
+    return [id, edit](RawDb& raw) {
+      std::string bytes = raw.Get(keys::kCampaignsCF, CampaignKeyOf(id));
+      CampaignState c;
+      ASSERT_TRUE(DecodeCampaignView(bytes, &c.info, &c.counts).ok());
+      edit(c.counts);
+      raw.Put(keys::kCampaignsCF, CampaignKeyOf(id), EncodeCampaignView(c));
+    };
+  };
+  return {
+      {"garbage lead row", [](RawDb& raw) { raw.Put(keys::kLeadsCF, LeadKey(3), "garbage"); }},
+      {"lead row with another status",
+       edit_lead(4, [](LeadRow& r) { r.status = r.status == LeadStatus::kPending ? LeadStatus::kCompleted : LeadStatus::kPending; })},
+      {"lead row deleted", [](RawDb& raw) { raw.Delete(keys::kLeadsCF, LeadKey(5)); }},
+      {"lead row of an unknown lead", [](RawDb& raw) { raw.Put(keys::kLeadsCF, LeadKey(999), raw.Get(keys::kLeadsCF, LeadKey(1))); }},
+      {"campaign counts changed", edit_counts(1, [](StatusCounts& c) {
+         ++c.by_status[static_cast<int>(LeadStatus::kPending)];
+         ++c.total;
+       })},
+      {"campaign counts moved between statuses", edit_counts(1, [](StatusCounts& c) {
+         --c.by_status[static_cast<int>(LeadStatus::kPending)];
+         ++c.by_status[static_cast<int>(LeadStatus::kCompleted)];
+       })},
+      {"campaign row garbage", [](RawDb& raw) { raw.Put(keys::kCampaignsCF, CampaignKeyOf(2), "garbage"); }},
+      {"campaign row deleted", [](RawDb& raw) { raw.Delete(keys::kCampaignsCF, CampaignKeyOf(2)); }},
+      {"do-not-call entry deleted", [](RawDb& raw) { raw.Delete(keys::kDncCF, "+14153001010"); }},
+      {"do-not-call entry garbage", [](RawDb& raw) { raw.Put(keys::kDncCF, "+14153001010", "garbage"); }},
+      {"checkpoint record garbage",
+       [](RawDb& raw) { raw.Put(keys::kMetaCF, std::string(keys::kMetaCheckpoint), "garbage"); }},
+  };
+}
+
+// A damaged view fails a default Open with a message that says to run
+// `leadlog rebuild`; the audit's open (kReplayLog) reports it; Rebuild
+// repairs it, and the repaired views are the original ones.
+TEST_F(CorruptionTest, DamagedViewFailsOpenAndRebuildRepairsIt) {
+  std::vector<ViewDamage> damages = ViewDamages();
+  for (size_t i = 0; i < damages.size(); ++i) {
+    const ViewDamage& d = damages[i];
+    // Every damage on the cleanly closed database; every other one also
+    // with a log tail after the checkpoint.
+    std::vector<std::string> bases = {closed_};
+    if (i % 2 == 0) bases.push_back(tail_);
+    for (const std::string& base : bases) {
+      SCOPED_TRACE(d.name + (base == tail_ ? " (with a log tail)" : ""));
+      std::string db = Copy(base);
+      {
+        RawDb raw(db);
+        ASSERT_TRUE(raw.ok());
+        d.damage(raw);
+      }
+      std::unique_ptr<Store> store;
+      Status s = OpenStore(db, &store);
+      ASSERT_TRUE(s.IsCorruption()) << "a default open accepted the damaged view: " << s.ToString();
+      EXPECT_NE(s.message().find("leadlog rebuild"), std::string::npos) << s.message();
+
+      ASSERT_TRUE(OpenStore(db, &store, Options::DamagedViews::kReplayLog).ok());
+      AuditReport report = MustVerify(*store);
+      EXPECT_TRUE(HasViewProblem(report)) << ProblemsText(report);
+      // Served views come from the log, so they are right even now.
+      EXPECT_TRUE(*store->Counts("c1") == counts_c1_ || base == tail_);
+      ASSERT_TRUE(store->Rebuild().ok());
+      store.reset();
+
+      ASSERT_TRUE(OpenStore(db, &store).ok()) << "after Rebuild";
+      report = MustVerify(*store);
+      EXPECT_TRUE(report.ok()) << ProblemsText(report);
+      if (base == closed_) {
+        EXPECT_TRUE(*store->Counts("c1") == counts_c1_);
+      }
+    }
+  }
+}
+
+// The same through the tool: verify exits 3, rebuild repairs, verify exits 0.
+TEST_F(CorruptionTest, ToolVerifyAndRebuildOnDamagedViews) {
+  if (!ToolBuilt()) GTEST_SKIP() << "the leadlog tool is not built";
+  std::vector<ViewDamage> damages = ViewDamages();
+  for (size_t i = 0; i < damages.size(); i += 2) {
+    const ViewDamage& d = damages[i];
+    SCOPED_TRACE(d.name);
+    std::string db = Copy(tail_);
+    {
+      RawDb raw(db);
+      d.damage(raw);
+    }
+    std::string out;
+    EXPECT_EQ(Tool(db, {"counts"}, &out), 1) << "a default open should refuse:\n" << out;
+    EXPECT_NE(out.find("leadlog rebuild"), std::string::npos) << out;
+    EXPECT_EQ(Tool(db, {"verify"}, &out), 3) << out;
+    EXPECT_EQ(Tool(db, {"--json", "verify"}, &out), 3) << out;
+    EXPECT_NE(out.find("\"ok\":false"), std::string::npos) << out;
+    EXPECT_EQ(Tool(db, {"rebuild"}, &out), 0) << out;
+    EXPECT_EQ(Tool(db, {"verify"}, &out), 0) << out;
+    std::string flag = std::to_string(tail_digest_.seq) + ":" + tail_digest_.Hex();
+    EXPECT_EQ(Tool(db, {"verify", "--digest", flag}, &out), 0) << "rebuild must not change the log:\n" << out;
+  }
+}
+
+// A view changed to another valid value that keeps the counts right (a lead's
+// attempt number, its due time): still a checkpoint that disagrees with the
+// log, so a default Open must detect it too.
+TEST_F(CorruptionTest, ConsistentlyTamperedLeadRowIsDetectedAtOpen) {
+  std::string db = Copy(closed_);
+  {
+    RawDb raw(db);
+    std::string bytes = raw.Get(keys::kLeadsCF, LeadKey(2));
+    LeadId id = 0;
+    LeadRow row;
+    ASSERT_TRUE(DecodeLeadView(bytes, &id, &row).ok());
+    row.attempt += 5;
+    row.when += kHour;
+    raw.Put(keys::kLeadsCF, LeadKey(2), EncodeLeadView(id, row));
+  }
+  // First a default open (a clean close afterwards writes nothing: no events).
+  std::unique_ptr<Store> store;
+  Status s = OpenStore(db, &store);
+  EXPECT_TRUE(s.IsCorruption()) << "a default Open served lead 2 from a tampered view (attempt +5): " << s.ToString();
+  store.reset();
+  ASSERT_TRUE(OpenStore(db, &store, Options::DamagedViews::kReplayLog).ok());
+  AuditReport report = MustVerify(*store);
+  EXPECT_TRUE(HasViewProblem(report)) << "Verify must see it:\n" << ProblemsText(report);
+}
+
+// The per-lead history index (column family lead_events) is derived from the
+// log like every view: damage to it must show in the audit, and Rebuild must
+// repair it.
+TEST_F(CorruptionTest, DamagedHistoryIndexIsReportedAndRebuilt) {
+  std::string db = Copy(closed_);
+  size_t removed = 0;
+  {
+    RawDb raw(db);
+    std::string prefix = LeadKey(1);
+    for (const auto& [key, value] : raw.Scan(keys::kLeadEventsCF)) {
+      if (key.compare(0, prefix.size(), prefix) == 0) {
+        raw.Delete(keys::kLeadEventsCF, key);
+        ++removed;
+      }
+    }
+  }
+  ASSERT_GT(removed, 0u);
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(OpenStore(db, &store, Options::DamagedViews::kReplayLog).ok());
+  AuditReport report = MustVerify(*store);
+  EXPECT_FALSE(report.ok()) << "the history of lead 1 lost " << removed << " index entries and Verify saw nothing";
+  ASSERT_TRUE(store->Rebuild().ok());
+  std::vector<LoggedEvent> events;
+  ASSERT_TRUE(store->History(1, &events).ok());
+  EXPECT_EQ(events.size(), removed) << "Rebuild must restore the history index";
+}
+
+}  // namespace
+}  // namespace leadlog
