@@ -59,6 +59,7 @@ struct MLead {
   Timestamp due = 0;    // pending: since; retry: when; 0: none
   Timestamp lease = 0;  // while the call is open
   uint64_t events = 0;  // records that name this lead
+  std::vector<LeadStatus> ended;  // how each attempt ended, by attempt - 1
   uint32_t used() const { return attempt - budget_start; }
 };
 
@@ -101,6 +102,7 @@ struct Model {
     l.call_open = false;
     l.lease = 0;
     l.last_outcome = outcome;
+    l.ended.push_back(outcome);
     l.due = 0;
     ++l.events;
     ++seq;
@@ -344,6 +346,10 @@ class PropertyTest : public ::testing::TestWithParam<PropertyParams> {
       id = *pick;  // a different outcome for a finished attempt
       attempt = m_.leads[id - 1].attempt;
       while (outcome == m_.leads[id - 1].last_outcome) outcome = outcomes[R(4)];
+    } else if (x < 0.9 && (pick = PickLead([](const MLead& l) { return l.attempt >= 2; }))) {
+      id = *pick;  // a re-sent report of an attempt the lead has moved past
+      attempt = static_cast<uint32_t>(1 + R(m_.leads[id - 1].attempt - 1));
+      if (P(0.5)) outcome = m_.leads[id - 1].ended[attempt - 1];
     } else if (x < 0.95 && !m_.leads.empty()) {
       id = AnyLead();  // the wrong attempt, or a lead never claimed
       attempt = static_cast<uint32_t>(1 + R(m_.leads[id - 1].attempt + 2));
@@ -355,6 +361,11 @@ class PropertyTest : public ::testing::TestWithParam<PropertyParams> {
     touched_.insert(id);
     MLead* l = m_.Lead(id);
     if (l == nullptr) return ExpectCode(r.status(), Status::Code::kNotFound, what);
+    if (attempt < l->attempt) {
+      // Attempts end once: agree with how it ended (a no-op) or conflict.
+      bool same = l->ended.at(attempt - 1) == outcome;
+      return ExpectCode(r.status(), same ? Status::Code::kOk : Status::Code::kConflict, what + " (earlier attempt)");
+    }
     if (attempt == l->attempt && !l->call_open && l->last_outcome == outcome) {
       return ExpectCode(r.status(), Status::Code::kOk, what + " (repeated: no-op)");
     }
@@ -475,7 +486,12 @@ class PropertyTest : public ::testing::TestWithParam<PropertyParams> {
     }
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     bool open = l->call_open;
-    Timestamp due = (!open && l->status != LeadStatus::kDoNotCall && l->status != LeadStatus::kCompleted) ? l->due : 0;
+    // Due: a pending lead since it was added or requeued; a retry while the
+    // settings in force still allow it; otherwise nothing.
+    const CampaignSettings& s = m_.campaigns[l->campaign - 1].settings;
+    Timestamp due = 0;
+    if (!open && l->status == LeadStatus::kPending) due = l->due;
+    if (!open && Retryable(l->status) && s.RetryDelay(l->status) != kNever && l->used() < s.max_attempts) due = l->due;
     std::string want = fmt::format("lead {} c{} {} {} attempts={} used={} due={} lease={}", id, l->campaign, l->phone,
                                    LeadStatusName(l->status), l->attempt, l->used(), due, open ? l->lease : 0);
     std::string got = fmt::format("lead {} c{} {} {} attempts={} used={} due={} lease={}", r->id, r->campaign,

@@ -678,10 +678,18 @@ TEST_P(RequeueTest, RequeueGivesAFreshBudgetAndNeverReusesAnAttemptNumber) {
   // Claimable at once as attempt 2; with a budget of 1 it is exhausted again after it.
   EXPECT_EQ(ClaimOne("c", id), 2u);
   EXPECT_EQ(Get(id).attempts_used, 1u);
-  // A report for the old attempt is refused now.
+  // A dialer re-sending its report of attempt 1 (which ended before the
+  // requeue): the same outcome is an OK no-op, a different one a Conflict.
   Snapshot before = Take({id});
-  ExpectRefused(store_->Report(id, 1, LeadStatus::kNoAnswer, "").status(), Status::Code::kIllegalTransition,
-                "attempt");
+  Result<LeadInfo> resent = store_->Report(id, 1, from, "resent");
+  ASSERT_TRUE(resent.ok()) << resent.status().ToString();
+  EXPECT_EQ(resent->status, LeadStatus::kCalling);
+  ExpectNothingWritten(before);
+  const LeadStatus other = from == LeadStatus::kCompleted ? LeadStatus::kFailed : LeadStatus::kCompleted;
+  ExpectRefused(store_->Report(id, 1, other, "").status(), Status::Code::kConflict,
+                fmt::format("already ended as {}", LeadStatusName(from)));
+  ExpectNothingWritten(before);
+  ExpectRefused(store_->Report(id, 3, from, "").status(), Status::Code::kIllegalTransition, "attempt 3");
   ExpectNothingWritten(before);
   EXPECT_EQ(Report(id, 2, LeadStatus::kNoAnswer).due, 0);
   clock_.Advance(100 * kHour);
@@ -767,6 +775,28 @@ TEST_F(StateMachineTest, ConflictingReportForAFinishedAttemptIsAConflict) {
     ExpectNothingWritten(before);
   }
   EXPECT_EQ(Get(id).status, LeadStatus::kVoicemail);
+}
+
+TEST_F(StateMachineTest, RepeatedReportOfAnEarlierAttemptAgreesOrConflicts) {
+  CampaignSettings s;
+  s.retry_no_answer = kMinute;
+  MakeCampaign("c", s);
+  LeadId id = Add("c", Phone(1));
+  ClaimOne("c", id);
+  Report(id, 1, LeadStatus::kNoAnswer);
+  clock_.Advance(kMinute);
+  ASSERT_EQ(ClaimOne("c", id), 2u);  // attempt 2 is calling
+  Snapshot before = Take({id});
+  // The dialer of attempt 1 re-sends its report late.
+  Result<LeadInfo> again = store_->Report(id, 1, LeadStatus::kNoAnswer, "resent");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->status, LeadStatus::kCalling);
+  EXPECT_EQ(again->attempts, 2u);
+  ExpectNothingWritten(before);
+  ExpectRefused(store_->Report(id, 1, LeadStatus::kVoicemail, "").status(), Status::Code::kConflict,
+                "attempt 1 of lead 1 already ended as no_answer");
+  ExpectNothingWritten(before);
+  EXPECT_EQ(Report(id, 2, LeadStatus::kCompleted).status, LeadStatus::kCompleted);
 }
 
 TEST_F(StateMachineTest, DuplicateIdenticalReportIsAnOkNoOp) {
@@ -987,9 +1017,11 @@ TEST_F(StateMachineTest, LoweringMaxAttemptsStopsRetriesFromThenOn) {
   clock_.Advance(kMinute);
   CampaignSettings lower = s;
   lower.max_attempts = 1;
+  EXPECT_EQ(Get(id).due, T0 + kHour);
   Result<Campaign> u = store_->UpdateCampaign("c", lower);
   ASSERT_TRUE(u.ok()) << u.status().ToString();
   EXPECT_EQ(u->settings.max_attempts, 1u);
+  EXPECT_EQ(Get(id).due, 0) << "the settings in force stop the retry";
   EXPECT_EQ(store_->GetCampaign("c")->settings.max_attempts, 1u);
   clock_.Set(T0 + 2 * kHour);
   Snapshot before = Take({id});
@@ -1058,7 +1090,9 @@ TEST_F(StateMachineTest, MaxAttemptsLoweredThenRaisedIsClaimableAgain) {
   ASSERT_TRUE(store_->UpdateCampaign("c", one).ok());
   clock_.Set(T0 + 2 * kHour);
   EXPECT_TRUE(ClaimIds("c", 1).empty());
+  EXPECT_EQ(Get(id).due, 0);
   ASSERT_TRUE(store_->UpdateCampaign("c", CampaignSettings{}).ok());
+  EXPECT_EQ(Get(id).due, T0 + kHour) << "due again under the restored settings";
   std::vector<LeadId> live = ClaimIds("c", 1);
   EXPECT_EQ(live, std::vector<LeadId>{id}) << "1 of 3 attempts used, due since T0+1h";
   if (live.empty()) {
@@ -1269,11 +1303,11 @@ TEST_F(ApplyTest, ClaimOfALeadWhosePhoneIsListedIsRefused) {
   Ok(PhoneDnc(p1_));
   ASSERT_EQ(state_.lead(1)->status, LeadStatus::kPending);
   Refused(Claimed(1, 1, 1, T0 + kHour), "do_not_call_claimed", Status::Code::kIllegalTransition);
-  // Its requeue is refused by the same rule once it has an outcome.
+  // Its requeue once it has an outcome is refused too.
   Ok(Claimed(2, 1, 1, T0 + kHour));
   Ok(Reported(2, 1, 1, LeadStatus::kCompleted));
   Ok(PhoneDnc(p2_));
-  Refused(Requeued(2, 1), "do_not_call_claimed", Status::Code::kIllegalTransition);
+  Refused(Requeued(2, 1), "do_not_call_listed", Status::Code::kIllegalTransition);
 }
 
 TEST_F(ApplyTest, LeadAddedWithAListedPhoneMustBeDoNotCall) {
