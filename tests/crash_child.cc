@@ -8,6 +8,7 @@
 //
 //   leadlog_crash_child ops    DB ACKS buffered|synced SEED [CHECKPOINT_EVERY] [MAX_OPS] [crash]
 //   leadlog_crash_child import DB ACKS buffered|synced CSV CHUNK CAMPAIGN
+//   leadlog_crash_child fill   DB ACKS buffered|synced GO_FILE
 //
 // ops:    random imports, claims, reports (and repeated reports), expiries,
 //         do-not-call marks of phones and leads, requeues, settings changes,
@@ -17,6 +18,8 @@
 //         explicit ones, no rebuilds, no reopens) until the process ends.
 //         Runs until killed, or MAX_OPS operations (then closes cleanly, or
 //         with `crash` ends the process without closing the store).
+// fill:   writes until the disk is full (see RunFill), for the full-disk test
+//         of tests/hostile_input_test.cc, which runs it in a tiny tmpfs.
 // import: parses CSV and adds its leads to CAMPAIGN (created if missing) with
 //         one AddLeads call per CHUNK rows; exits 0 when done. Run again after
 //         a kill, it must add exactly the leads that are still missing.
@@ -564,13 +567,57 @@ int RunImport(const std::string& db, Durability durability, const std::string& c
   return 0;
 }
 
+// ---------------------------------------------------------------- fill mode
+
+// Writes leads until a write fails (a full disk), then waits for GO_FILE to
+// appear (the test makes room meanwhile) and tries one more write, which
+// must be refused until the store is reopened. Lines:
+//   A <n> fill <seq> <head> P<phone>...   batch n acknowledged
+//   F <code name...>: <message>           the write that failed
+//   G refused|accepted <seq>              the write after the failure
+int RunFill(const std::string& db, Durability durability, const std::string& go_file) {
+  Options options;
+  options.durability = durability;
+  std::unique_ptr<Store> store;
+  if (Status s = Store::Open(options, db, &store); !s.ok()) DieStatus("open " + db, s);
+  if (Result<Campaign> c = store->CreateCampaign("c", CampaignSettings{}); !c.ok()) DieStatus("campaign", c.status());
+  WriteLine("A 0 campaign " + HeadText(*store));
+  std::string padding(2000, 'p');
+  Status failure;
+  for (int batch = 1; batch < 100000; ++batch) {
+    std::vector<LeadInput> rows;
+    std::string facts;
+    for (int i = 0; i < 50; ++i) {
+      rows.push_back({"+1415" + std::to_string(2000000 + batch * 50 + i), "N", "", "", {{"note", padding}}});
+      facts += " P" + rows.back().phone;
+    }
+    Result<AddLeadsResult> r = store->AddLeads("c", rows);
+    if (!r.ok()) {
+      failure = r.status();
+      break;
+    }
+    WriteLine("A " + std::to_string(batch) + " fill " + HeadText(*store) + facts);
+  }
+  if (failure.ok()) Die("the disk never filled up");
+  WriteLine("F " + failure.ToString());
+  SeqNo seq = store->LastSeq();
+  while (::access(go_file.c_str(), F_OK) != 0) ::usleep(1000);
+  Result<Campaign> after = store->CreateCampaign("after", CampaignSettings{});
+  WriteLine(std::string("G ") + (after.ok() ? "accepted " : "refused ") + std::to_string(store->LastSeq()) + " " +
+            std::to_string(seq));
+  store.reset();
+  WriteLine("DONE");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   auto usage = [] {
     std::fprintf(stderr,
                  "usage: leadlog_crash_child ops DB ACKS buffered|synced SEED [CHECKPOINT_EVERY] [MAX_OPS] [crash]\n"
-                 "       leadlog_crash_child import DB ACKS buffered|synced CSV CHUNK CAMPAIGN\n");
+                 "       leadlog_crash_child import DB ACKS buffered|synced CSV CHUNK CAMPAIGN\n"
+                 "       leadlog_crash_child fill DB ACKS buffered|synced GO_FILE\n");
     return 64;
   };
   if (argc < 6) return usage();
@@ -587,6 +634,7 @@ int main(int argc, char** argv) {
     WriteLine("DONE");
     return 0;
   }
+  if (mode == "fill") return RunFill(argv[2], durability, argv[5]);
   if (mode == "import" && argc == 8) {
     return RunImport(argv[2], durability, argv[5], std::strtoull(argv[6], nullptr, 10), argv[7]);
   }
