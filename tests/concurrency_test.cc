@@ -273,8 +273,8 @@ class ConcurrencyTest : public ::testing::Test {
 };
 
 TEST_F(ConcurrencyTest, SixteenDialersNeverShareALead) {
-  const LeadId n = kTsan ? 600 : 4000;
-  const uint64_t target = kTsan ? 12'000 : 100'000;  // claims + reports
+  const LeadId n = kTsan ? 1000 : 4000;
+  const uint64_t target = kTsan ? 30'000 : 100'000;  // claims + reports
   std::unique_ptr<Store> s = Open();
   ASSERT_TRUE(s);
   Setup(*s, n);
@@ -289,8 +289,8 @@ TEST_F(ConcurrencyTest, SixteenDialersNeverShareALead) {
 }
 
 TEST_F(ConcurrencyTest, ReadersSeeConsistentViewsDuringWrites) {
-  const LeadId n = kTsan ? 300 : 2000;
-  const uint64_t target = kTsan ? 4'000 : 30'000;
+  const LeadId n = kTsan ? 500 : 2000;
+  const uint64_t target = kTsan ? 8'000 : 30'000;
   std::unique_ptr<Store> s = Open(Durability::kBuffered, 500);  // background checkpoints during the run
   ASSERT_TRUE(s);
   Setup(*s, n);
@@ -361,8 +361,8 @@ TEST_F(ConcurrencyTest, ReadersSeeConsistentViewsDuringWrites) {
 // run: it audits the log up to what the store serves, so it must never see a
 // difference that is only a race between its reads and a checkpoint.
 TEST_F(ConcurrencyTest, VerifyDuringWritesFindsNothing) {
-  const LeadId n = kTsan ? 200 : 1000;
-  const uint64_t target = kTsan ? 3'000 : 20'000;
+  const LeadId n = kTsan ? 300 : 1000;
+  const uint64_t target = kTsan ? 6'000 : 20'000;
   std::unique_ptr<Store> s = Open(Durability::kBuffered, 200);
   ASSERT_TRUE(s);
   Setup(*s, n);
@@ -389,7 +389,7 @@ TEST_F(ConcurrencyTest, VerifyDuringWritesFindsNothing) {
 
 TEST_F(ConcurrencyTest, SyncedWithSixtyFourDialers) {
   const LeadId n = kTsan ? 400 : 2000;
-  const uint64_t target = kTsan ? 2'000 : 8'000;
+  const uint64_t target = kTsan ? 3'000 : 8'000;
   std::unique_ptr<Store> s = Open(Durability::kSynced);
   ASSERT_TRUE(s);
   Setup(*s, n);
