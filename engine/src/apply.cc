@@ -324,6 +324,10 @@ Status Apply(State& state, const Event& e, SeqNo seq, Timestamp ts, std::string_
     return refuse("time_order", Status::IllegalTransition(fmt::format("record time {} is before the previous record's {}",
                                                                       FormatTime(ts), FormatTime(state.last_ts))));
   }
+  // The digest of the views follows every change of a lead row; only the
+  // event's own lead ever changes.
+  const LeadRow* before_row = e.lead != 0 ? state.lead(e.lead) : nullptr;
+  uint64_t before = before_row != nullptr ? RowDigest(e.lead, *before_row) : 0;
   Status s;
   switch (e.type) {
     case EventType::kCampaignCreated: s = ApplyCampaignCreated(state, e, ts, refuse); break;
@@ -339,6 +343,9 @@ Status Apply(State& state, const Event& e, SeqNo seq, Timestamp ts, std::string_
       return refuse("unknown_event", Status::Corruption(fmt::format("unknown event type {}", static_cast<int>(e.type))));
   }
   if (!s.ok()) return s;
+  if (const LeadRow* after = e.lead != 0 ? state.lead(e.lead) : nullptr; after != nullptr) {
+    state.leads_digest ^= before ^ RowDigest(e.lead, *after);
+  }
   state.last_seq = seq;
   state.last_ts = ts;
   if (state.track_changes && e.lead != 0) state.history_tail.emplace_back(e.lead, seq);

@@ -11,6 +11,8 @@
 
 #include <rocksdb/db.h>
 
+#include <algorithm>
+#include <memory>
 #include <shared_mutex>
 
 #include "apply.h"
@@ -18,10 +20,12 @@
 #include "store_impl.h"
 
 namespace leadlog {
+
+constexpr size_t kMaxViewProblems = 100;
+
 namespace {
 
 constexpr size_t kMaxProblems = 10000;
-constexpr size_t kMaxViewProblems = 100;
 
 std::string Describe(const LeadRow& r) {
   return fmt::format("status {}, attempt {}, budget from {}, time {}, call {}", LeadStatusName(r.status), r.attempt,
@@ -77,6 +81,51 @@ void CompareStates(const State& got, const State& want, std::string_view what, s
 
 }  // namespace
 
+// The history index (lead_events) holds (lead, seq) for every record up to
+// the checkpoint that concerns a lead: exactly those, no more, no fewer.
+void StoreImpl::CheckHistoryIndex(const State& fresh, SeqNo checkpoint_seq, const rocksdb::Snapshot* snapshot,
+                                  std::vector<AuditProblem>* problems) const {
+  std::vector<std::pair<LeadId, SeqNo>> want;
+  for (const auto& entry : fresh.history_tail) {
+    if (entry.second <= checkpoint_seq) want.push_back(entry);
+  }
+  std::sort(want.begin(), want.end());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, lead_events_cf_));
+  size_t i = 0, found = 0;
+  auto add = [&](LeadId lead, SeqNo seq, std::string detail) {
+    if (++found <= kMaxViewProblems) problems->push_back({seq, lead, "history_index", std::move(detail)});
+  };
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    LeadId lead = 0;
+    SeqNo seq = 0;
+    if (!keys::DecodeLeadEvent(it->key().ToStringView(), &lead, &seq)) {
+      add(0, 0, "a history index key is not 16 bytes");
+      continue;
+    }
+    std::pair<LeadId, SeqNo> got{lead, seq};
+    while (i < want.size() && want[i] < got) {
+      add(want[i].first, want[i].second,
+          fmt::format("the history index lacks record {} of lead {}", want[i].second, want[i].first));
+      ++i;
+    }
+    if (i < want.size() && want[i] == got) {
+      ++i;
+    } else {
+      add(lead, seq, fmt::format("the history index lists record {} for lead {}, which the log does not", seq, lead));
+    }
+  }
+  for (; i < want.size(); ++i) {
+    add(want[i].first, want[i].second,
+        fmt::format("the history index lacks record {} of lead {}", want[i].second, want[i].first));
+  }
+  if (found > kMaxViewProblems) {
+    problems->push_back({0, 0, "history_index", fmt::format("... and {} more differences", found - kMaxViewProblems)});
+  }
+}
+
 Status StoreImpl::Verify(const VerifyOptions& options, AuditReport* report) const {
   *report = AuditReport{};
   // Audit exactly what this store serves: the log up to its newest applied
@@ -99,7 +148,7 @@ Status StoreImpl::Verify(const VerifyOptions& options, AuditReport* report) cons
     }
   } release{db(), snapshot};
   State fresh;
-  fresh.track_changes = false;
+  fresh.track_changes = true;  // for its history: the index is audited too
   uint64_t records = 0;
   if (Status s = ReplayInto(&fresh, 1, upto, INT64_MAX, &report->problems, &records, true, snapshot); !s.ok()) {
     return s;
@@ -148,6 +197,7 @@ Status StoreImpl::Verify(const VerifyOptions& options, AuditReport* report) cons
     if (Status s = LoadCheckpoint(&stored, &found, &view_problems, snapshot); !s.ok()) return s;
     report->problems.insert(report->problems.end(), view_problems.begin(), view_problems.end());
     if (found && view_problems.empty()) {
+      CheckHistoryIndex(fresh, stored.last_seq, snapshot, &report->problems);
       std::vector<AuditProblem> tail_problems;  // the fresh replay reports these already
       if (Status s = ReplayInto(&stored, stored.last_seq + 1, upto, INT64_MAX, &tail_problems, nullptr, false, snapshot);
           !s.ok()) {

@@ -370,7 +370,7 @@ std::string EncodeCheckpoint(const CheckpointInfo& info) {
   fbb.ForceDefaults(true);
   auto hash = fbb.CreateVector(info.hash.data(), info.hash.size());
   fbb.Finish(fbs::CreateCheckpointView(fbb, info.seq, hash, info.ts, info.next_lead, info.next_campaign, info.leads,
-                                       info.dnc_phones));
+                                       info.dnc_phones, info.leads_digest));
   return {reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()};
 }
 
@@ -386,6 +386,7 @@ Status DecodeCheckpoint(std::string_view bytes, CheckpointInfo* info) {
   info->next_campaign = v->next_campaign();
   info->leads = v->leads();
   info->dnc_phones = v->dnc_phones();
+  info->leads_digest = v->leads_digest();
   return Status::OK();
 }
 

@@ -67,6 +67,7 @@ struct CheckpointInfo {
   CampaignId next_campaign = 1;
   uint64_t leads = 0;
   uint64_t dnc_phones = 0;
+  uint64_t leads_digest = 0;
 };
 std::string EncodeCheckpoint(const CheckpointInfo& info);
 Status DecodeCheckpoint(std::string_view bytes, CheckpointInfo* info);

@@ -122,6 +122,24 @@ void DropStaleQueueHeads(const State& state, CampaignState& c) {
   }
 }
 
+uint64_t RowDigest(LeadId id, const LeadRow& row) {
+  auto mix = [](uint64_t h, uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 29);
+  };
+  uint64_t h = mix(0x6c6561646c6f67ULL, id);
+  h = mix(h, row.phone);
+  h = mix(h, static_cast<uint64_t>(row.when));
+  h = mix(h, row.added_seq);
+  h = mix(h, row.campaign);
+  h = mix(h, (uint64_t{row.attempt} << 32) | row.budget_start);
+  h = mix(h, (uint64_t{static_cast<uint8_t>(row.status)} << 16) | (uint64_t{static_cast<uint8_t>(row.last_outcome)} << 8) |
+                 (row.flags & LeadRow::kCallOpen));
+  return h;
+}
+
 bool IsScheduledAt(const LeadRow& row, Timestamp due) {
   switch (row.status) {
     case LeadStatus::kPending:

@@ -160,6 +160,7 @@ struct State {
 
   SeqNo last_seq = 0;
   Timestamp last_ts = 0;
+  uint64_t leads_digest = 0;  // XOR of RowDigest over all leads, kept by Apply
   Hash32 head{};  // SHA-256 of record last_seq
 
   // Change tracking for checkpoints (off in throwaway replays).
@@ -189,6 +190,11 @@ struct State {
 // Whether a `scheduled` heap entry (due) still describes the lead: a retry
 // or a requeue that has not been claimed or overtaken since.
 bool IsScheduledAt(const LeadRow& row, Timestamp due);
+
+// A 64-bit digest of one lead's derived state (the dirty bit excluded), for
+// State::leads_digest. Not cryptographic: it catches damage, the hash chain
+// of the log is what proves integrity.
+uint64_t RowDigest(LeadId id, const LeadRow& row);
 
 // Pops the heads of the campaign's dial queues that no longer describe a
 // claimable lead, so that the heads are the oldest due candidates.

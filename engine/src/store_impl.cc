@@ -373,6 +373,7 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
         break;
       }
       state->leads.push_back(row);
+      state->leads_digest ^= RowDigest(id, row);
       CampaignState& c = state->campaigns[row.campaign - 1];
       ++c.counts.by_status[static_cast<int>(row.status)];
       ++c.counts.total;
@@ -383,6 +384,13 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
   if (state->leads.size() != cp.leads || state->next_lead() != cp.next_lead) {
     if (Status p = problem(0, 0, "view_damaged",
                            fmt::format("the checkpoint counts {} leads, the view holds {}", cp.leads, state->leads.size()));
+        !p.ok()) {
+      return p;
+    }
+  }
+  if (state->leads_digest != cp.leads_digest) {
+    if (Status p = problem(0, 0, "view_damaged",
+                           "the leads view does not match the checkpoint's digest: a lead row was changed");
         !p.ok()) {
       return p;
     }
@@ -859,6 +867,7 @@ Status StoreImpl::WriteCheckpointLocked(bool full) {
     info.next_campaign = state_.next_campaign();
     info.leads = state_.leads.size();
     info.dnc_phones = state_.dnc.size();
+    info.leads_digest = state_.leads_digest;
     if (full) {
       rows.reserve(state_.leads.size());
       for (LeadId id = 1; id <= state_.leads.size(); ++id) rows.emplace_back(id, state_.leads[id - 1]);
@@ -984,13 +993,17 @@ LeadInfo StoreImpl::InfoOf(LeadId id, const LeadRow& row) const {
   return info;
 }
 
-void StoreImpl::FillProfile(LeadInfo* info, SeqNo seq) const {
+Status StoreImpl::FillProfile(LeadInfo* info, SeqNo seq) const {
   LeadProfile profile;
   Timestamp added = 0;
-  if (FetchProfile(seq, &profile, &added).ok()) {
-    info->profile = std::move(profile);
-    info->added = added;
+  // A lead whose lead_added record is damaged is not served with a blank
+  // profile: that would hide the corruption from the dialer and the operator.
+  if (Status s = FetchProfile(seq, &profile, &added); !s.ok()) {
+    return Status::Corruption(fmt::format("lead {}: its lead_added record {} is damaged: {}", info->id, seq, s.message()));
   }
+  info->profile = std::move(profile);
+  info->added = added;
+  return Status::OK();
 }
 
 Result<Campaign> StoreImpl::GetCampaign(std::string_view name) const {
@@ -1017,7 +1030,7 @@ Result<LeadInfo> StoreImpl::GetLead(LeadId id) const {
     info = InfoOf(id, *row);
     added_seq = row->added_seq;
   }
-  FillProfile(&info, added_seq);
+  if (Status p = FillProfile(&info, added_seq); !p.ok()) return p;
   return info;
 }
 
@@ -1035,7 +1048,9 @@ Result<std::vector<LeadInfo>> StoreImpl::FindLeadsByPhone(std::string_view phone
       added.push_back(state_.leads[id - 1].added_seq);
     });
   }
-  for (size_t i = 0; i < out.size(); ++i) FillProfile(&out[i], added[i]);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (Status p = FillProfile(&out[i], added[i]); !p.ok()) return p;
+  }
   return out;
 }
 
@@ -1570,7 +1585,7 @@ Result<LeadInfo> StoreImpl::MarkLeadDoNotCall(LeadId lead, const std::string& re
     return Status::OK();
   });
   if (!s.ok()) return s;
-  FillProfile(&info, added_seq);
+  if (Status p = FillProfile(&info, added_seq); !p.ok()) return p;
   return info;
 }
 
@@ -1596,7 +1611,7 @@ Result<LeadInfo> StoreImpl::Requeue(LeadId lead, const std::string& reason, Time
     return Status::OK();
   });
   if (!s.ok()) return s;
-  FillProfile(&info, added_seq);
+  if (Status p = FillProfile(&info, added_seq); !p.ok()) return p;
   return info;
 }
 

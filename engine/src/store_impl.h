@@ -37,6 +37,7 @@
 
 namespace leadlog {
 
+
 class StoreImpl;
 
 // What one group commit is building: the events of the ops in the group.
@@ -107,6 +108,8 @@ class StoreImpl final : public Store {
   // Loads the stored checkpoint into `state`; *found false when there is none.
   Status LoadCheckpoint(State* state, bool* found, std::vector<AuditProblem>* problems,
                         const rocksdb::Snapshot* snapshot = nullptr) const;
+  void CheckHistoryIndex(const State& fresh, SeqNo checkpoint_seq, const rocksdb::Snapshot* snapshot,
+                         std::vector<AuditProblem>* problems) const;
 
  private:
   friend class Batch;
@@ -129,7 +132,7 @@ class StoreImpl final : public Store {
   Status ReadRecord(SeqNo seq, std::string* bytes, const rocksdb::Snapshot* snapshot = nullptr) const;
   LeadInfo InfoOf(LeadId id, const LeadRow& row) const;  // without profile; call under state_mu_
   // The profile and added time, from the lead_added record `added_seq`.
-  void FillProfile(LeadInfo* info, SeqNo added_seq) const;
+  Status FillProfile(LeadInfo* info, SeqNo added_seq) const;
   Status FetchProfile(SeqNo added_seq, LeadProfile* profile, Timestamp* added) const;
 
   Options options_;
