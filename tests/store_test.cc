@@ -582,6 +582,76 @@ TEST_F(StoreTest, AbsurdTimesAreInvalidArgumentsAndWriteNothing) {
   EXPECT_EQ(s->LastSeq(), seq);
 }
 
+// The same rule for a dialer re-sending its report of an attempt the lead has
+// moved past (answered from the log, without a commit).
+TEST_F(StoreTest, AbsurdTimeOnARepeatedReportOfAnEarlierAttempt) {
+  std::unique_ptr<Store> s = OpenOk();
+  ASSERT_TRUE(s);
+  CampaignSettings settings;
+  settings.retry_no_answer = 0;
+  ASSERT_TRUE(s->CreateCampaign("c", settings).ok());
+  ASSERT_TRUE(s->AddLead("c", {Phone(1)}).ok());
+  ASSERT_TRUE(s->Claim("c", 1, "d").ok());
+  ASSERT_TRUE(s->Report(1, 1, LeadStatus::kNoAnswer, "").ok());
+  Result<std::vector<ClaimedLead>> second = s->Claim("c", 1, "d");
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->size(), 1u);
+  ASSERT_EQ((*second)[0].attempt, 2u);
+  const std::string before = Describe(*s);
+  ASSERT_TRUE(s->Report(1, 1, LeadStatus::kNoAnswer, "resent").ok());  // a valid time: the OK no-op
+  for (Timestamp bad : {Timestamp{-1}, Timestamp{253402300800LL * kSecond}}) {
+    SCOPED_TRACE(fmt::format("now = {}", bad));
+    ExpectCode(s->Report(1, 1, LeadStatus::kNoAnswer, "resent", bad).status(), Status::Code::kInvalidArgument,
+               "outside");
+    ExpectCode(s->Report(1, 2, LeadStatus::kNoAnswer, "", bad).status(), Status::Code::kInvalidArgument, "outside");
+  }
+  EXPECT_EQ(Describe(*s), before);
+}
+
+TEST_F(StoreTest, SmallEdgesOfTheApi) {
+  std::unique_ptr<Store> s = OpenOk();
+  ASSERT_TRUE(s);
+  Populate(*s);
+  const std::string before = Describe(*s);
+  // An empty batch adds nothing and writes nothing.
+  Result<AddLeadsResult> empty = s->AddLeads("autumn", {});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->imported, 0u);
+  EXPECT_TRUE(empty->ids.empty());
+  // National numbers need a region here too.
+  ExpectCode(s->AddDoNotCall("(650) 253-0000", "").status(), Status::Code::kInvalidArgument, "national");
+  ExpectCode(s->IsDoNotCall("(650) 253-0000").status(), Status::Code::kInvalidArgument, "national");
+  Result<bool> listed = s->IsDoNotCall("(415) 200-0001", "US");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(*listed);
+  ExpectCode(s->GetDoNotCall(Phone(3)).status(), Status::Code::kNotFound, Phone(3));
+  Result<std::vector<LeadInfo>> by_phone = s->FindLeadsByPhone("(415) 200-0000", "US");
+  ASSERT_TRUE(by_phone.ok());
+  ASSERT_EQ(by_phone->size(), 2u);  // spring lead 1 and autumn lead 13
+  EXPECT_EQ((*by_phone)[0].id, 1u);
+  EXPECT_EQ((*by_phone)[1].id, 13u);
+  EXPECT_EQ((*by_phone)[1].campaign_name, "autumn");
+  EXPECT_EQ(Describe(*s), before);
+  // A scan of one campaign sees only its events.
+  CampaignId autumn = s->GetCampaign("autumn")->id;
+  LogFilter f;
+  f.campaign = autumn;
+  int n = 0;
+  ASSERT_TRUE(s->ScanLog(f, [&](const LoggedEvent& e) {
+                 EXPECT_EQ(e.campaign, autumn) << Str(e);
+                 ++n;
+                 return true;
+               }).ok());
+  EXPECT_GE(n, 5);  // created, three added, the dnc move of lead 14
+  // A reader opens a database no writer holds.
+  s.reset();
+  Options ro = Opts();
+  ro.read_only = true;
+  std::unique_ptr<Store> reader = OpenOk(ro, db_);
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(Describe(*reader), before);
+}
+
 TEST_F(StoreTest, BadArgumentsAndUnknownNamesWriteNothing) {
   std::unique_ptr<Store> s = OpenOk();
   ASSERT_TRUE(s);
