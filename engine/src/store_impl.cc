@@ -19,6 +19,7 @@
 #include "format.h"
 #include "keys.h"
 #include "leadlog/csv.h"
+#include "rocks_logger.h"
 
 namespace leadlog {
 
@@ -125,9 +126,11 @@ Status StoreImpl::OpenDb() {
       scratch_dir_ = tmpl;
       owns_scratch_ = true;
     }
+    db_options.info_log = std::make_shared<QuietFileLogger>(scratch_dir_ + "/LOG", rocksdb::InfoLogLevel::WARN_LEVEL);
     s = rocksdb::DB::OpenAsSecondary(db_options, path_, scratch_dir_, descriptors, &handles_, &db_);
     if (s.ok()) s = db_->TryCatchUpWithPrimary();
   } else {
+    db_options.info_log = std::make_shared<QuietFileLogger>(path_ + "/LOG", rocksdb::InfoLogLevel::WARN_LEVEL);
     s = rocksdb::DB::Open(db_options, path_, descriptors, &handles_, &db_);
   }
   if (!s.ok()) {
@@ -686,12 +689,20 @@ Timestamp StoreImpl::ClockNow() const {
       .count();
 }
 
+namespace {
+
+Status CheckTimeRange(Timestamp now) {
+  if (now == kClockNow || (now >= 0 && now <= kMaxTime)) return Status::OK();
+  return Status::InvalidArgument(
+      fmt::format("time {} is outside 1970-01-01..9999-12-31", now < 0 ? "before 1970" : "after 9999"));
+}
+
+}  // namespace
+
 Status Batch::Time(Timestamp now, Timestamp* ts) {
+  if (Status s = CheckTimeRange(now); !s.ok()) return s;
   if (now == kClockNow) now = store_->ClockNow();
-  if (now < 0 || now > kMaxTime) {
-    return Status::InvalidArgument(
-        fmt::format("time {} is outside 1970-01-01..9999-12-31", now < 0 ? "before 1970" : "after 9999"));
-  }
+  if (Status s = CheckTimeRange(now); !s.ok()) return s;
   *ts = std::max(now, store_->state_.last_ts);
   return Status::OK();
 }
@@ -1438,6 +1449,7 @@ Result<LeadInfo> StoreImpl::Report(LeadId lead, uint32_t attempt, LeadStatus out
         "'{}' is not an outcome; use completed, no_answer, voicemail or failed", LeadStatusName(outcome)));
   }
   if (attempt == 0) return Status::InvalidArgument("attempts are numbered from 1");
+  if (Status t = CheckTimeRange(now); !t.ok()) return t;  // also on the no-op path below
   if (reason.size() > 4096 || !IsValidUtf8(reason)) {
     return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
   }
