@@ -212,6 +212,19 @@ int RunHistory(Context& ctx, const std::string& arg, bool redact_on) {
     Check(store->History(lead.id, &one));
     std::move(one.begin(), one.end(), std::back_inserter(events));
   }
+  // The history of a phone includes its own do-not-call record, which
+  // concerns no single lead: "was it called after it asked not to be?"
+  if (!arg.empty() && arg[0] == '+') {
+    if (Result<DncEntry> dnc = store->GetDoNotCall(arg); dnc.ok()) {
+      LogFilter only;
+      only.from = dnc->seq;
+      only.to = dnc->seq;
+      Check(store->ScanLog(only, [&](const LoggedEvent& e) {
+        events.push_back(e);
+        return true;
+      }));
+    }
+  }
   // A phone's leads interleave in time: show them as the log has them.
   std::stable_sort(events.begin(), events.end(),
                    [](const LoggedEvent& a, const LoggedEvent& b) { return a.seq < b.seq; });
