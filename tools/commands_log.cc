@@ -125,7 +125,7 @@ int RunReplay(Context& ctx, const ReplayArgs& args) {
   auto store = OpenStore(ctx, Access::kRead, {.progress = bar.Fn(), .corruption = args.verify ? &corruption : nullptr});
   if (store == nullptr) {
     bar.Finish();
-    fmt::print(stderr, "leadlog: the stored views disagree with the log: {}\n", corruption);
+    fmt::print(stderr, "leadlog: {}\n", corruption);
     fmt::print(stderr, "leadlog: `leadlog verify` details the damage; `leadlog rebuild` repairs it\n");
     return kExitProblems;
   }

@@ -367,9 +367,13 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
       Status s = DecodeLeadView(it->value().ToStringView(), &id, &row);
       if (!keys::DecodeLead(it->key().ToStringView(), &key_id) || key_id != state->next_lead() || !s.ok() ||
           id != key_id || state->campaign(row.campaign) == nullptr || row.added_seq > cp.seq) {
-        if (Status p = problem(0, key_id, "view_damaged",
-                               fmt::format("lead {} in the leads view is damaged{}", key_id,
-                                           s.ok() ? "" : ": " + s.message()));
+        // Name the lead that is wrong: a gap means the expected one is missing.
+        bool gap = keys::DecodeLead(it->key().ToStringView(), &key_id) && key_id > state->next_lead();
+        LeadId named = gap ? state->next_lead() : key_id;
+        if (Status p = problem(0, named, "view_damaged",
+                               gap ? fmt::format("lead {} is missing from the leads view", named)
+                                   : fmt::format("lead {} in the leads view is damaged{}", named,
+                                                 s.ok() ? "" : ": " + s.message()));
             !p.ok()) {
           return p;
         }
@@ -393,7 +397,7 @@ Status StoreImpl::LoadCheckpoint(State* state, bool* found, std::vector<AuditPro
   }
   if (state->leads_digest != cp.leads_digest) {
     if (Status p = problem(0, 0, "view_damaged",
-                           "the leads view does not match the checkpoint's digest: a lead row was changed");
+                           "the leads view does not match the checkpoint's digest: a lead row was changed, added or removed");
         !p.ok()) {
       return p;
     }
