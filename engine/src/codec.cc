@@ -278,10 +278,12 @@ Status DecodeLoggedEvent(std::string_view bytes, LoggedEvent* out) {
 }
 
 Status DecodeProfile(std::string_view bytes, LeadProfile* profile, Timestamp* ts) {
-  Status status;
-  const fbs::Record* r = VerifiedRecord(bytes, &status);
-  if (r == nullptr) return status;
-  if (r->event_type() != fbs::Event::LeadAdded) return Bad("not a lead_added record");
+  // Exactly the checks of a replay: a record the log would refuse is never
+  // a lead's profile.
+  DecodedRecord rec;
+  if (Status s = DecodeRecord(bytes, &rec); !s.ok()) return s;
+  if (rec.event.type != EventType::kLeadAdded) return Bad("not a lead_added record");
+  const fbs::Record* r = fbs::GetRecord(bytes.data());
   DecodeProfileFrom(r->event_as_LeadAdded(), profile);
   if (ts != nullptr) *ts = r->ts_us();
   return Status::OK();
