@@ -111,6 +111,11 @@ Status StoreImpl::OpenDb() {
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 4;
+  // The view families are written only at checkpoints and rarely fill a
+  // memtable; without a cap they would pin every WAL file since their last
+  // flush, and an open after a crash would re-read gigabytes of WAL. The cap
+  // makes RocksDB flush them once the WALs pass it.
+  db_options.max_total_wal_size = 256 << 20;
   if (options_.read_only) db_options.max_open_files = -1;  // required by secondary instances
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = Descriptors();
