@@ -140,12 +140,15 @@ Status StoreImpl::OpenDb() {
   }
   if (!s.ok()) {
     std::string msg = s.ToString();
-    if (s.IsIOError() && (msg.find("lock") != std::string::npos || msg.find("Resource temporarily") != std::string::npos)) {
-      return Status::Busy(fmt::format(
-          "the database {} is in use by another process; read-only commands still work", path_));
-    }
+    // Permissions first: a LOCK file we may not open is not someone else's lock.
     if (msg.find("Permission denied") != std::string::npos || msg.find("Read-only file system") != std::string::npos) {
       return Status::IOError(fmt::format("cannot open {} for writing: {}", path_, msg));
+    }
+    if (s.IsIOError() && (msg.find("Resource temporarily unavailable") != std::string::npos ||
+                          msg.find("lock hold by current process") != std::string::npos ||
+                          msg.find("No locks available") != std::string::npos)) {
+      return Status::Busy(fmt::format(
+          "the database {} is in use by another process; read-only commands still work", path_));
     }
     return FromRocks(s, fmt::format("cannot open {}", path_));
   }
