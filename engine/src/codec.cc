@@ -3,7 +3,9 @@
 #include <flatbuffers/flatbuffers.h>
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "leadlog_generated.h"
 #include "views_generated.h"
@@ -45,6 +47,18 @@ Offset<flatbuffers::String> OptString(FlatBufferBuilder& fbb, std::string_view s
 }
 
 Status Bad(const char* what) { return Status::Corruption(fmt::format("record does not decode: {}", what)); }
+
+// FlatBuffers reads its scalars in place, so a buffer must start 8-byte
+// aligned; RocksDB hands out values at any address (inside a block, at an
+// offset of an arena). A misaligned value is copied into this thread's
+// buffer, whose views stay valid until the thread's next decode.
+std::string_view Aligned(std::string_view bytes) {
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 == 0) return bytes;
+  thread_local std::vector<uint64_t> buffer;
+  buffer.resize(bytes.size() / 8 + 1);
+  std::memcpy(buffer.data(), bytes.data(), bytes.size());
+  return {reinterpret_cast<const char*>(buffer.data()), bytes.size()};
+}
 
 }  // namespace
 
@@ -154,6 +168,7 @@ const fbs::Record* VerifiedRecord(std::string_view bytes, Status* status) {
 }  // namespace
 
 Status DecodeRecord(std::string_view bytes, DecodedRecord* out) {
+  bytes = Aligned(bytes);
   Status status;
   const fbs::Record* r = VerifiedRecord(bytes, &status);
   if (r == nullptr) return status;
@@ -255,6 +270,7 @@ void DecodeProfileFrom(const fbs::LeadAdded* b, LeadProfile* p) {
 }  // namespace
 
 Status DecodeLoggedEvent(std::string_view bytes, LoggedEvent* out) {
+  bytes = Aligned(bytes);
   DecodedRecord rec;
   if (Status s = DecodeRecord(bytes, &rec); !s.ok()) return s;
   *out = LoggedEvent{};
@@ -280,6 +296,7 @@ Status DecodeLoggedEvent(std::string_view bytes, LoggedEvent* out) {
 Status DecodeProfile(std::string_view bytes, LeadProfile* profile, Timestamp* ts) {
   // Exactly the checks of a replay: a record the log would refuse is never
   // a lead's profile.
+  bytes = Aligned(bytes);
   DecodedRecord rec;
   if (Status s = DecodeRecord(bytes, &rec); !s.ok()) return s;
   if (rec.event.type != EventType::kLeadAdded) return Bad("not a lead_added record");
@@ -301,6 +318,7 @@ std::string EncodeLeadView(LeadId id, const LeadRow& row) {
 }
 
 Status DecodeLeadView(std::string_view bytes, LeadId* id, LeadRow* row) {
+  bytes = Aligned(bytes);
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!verifier.VerifyBuffer<fbs::LeadView>(nullptr)) return Status::Corruption("lead view does not decode");
   auto* v = flatbuffers::GetRoot<fbs::LeadView>(bytes.data());
@@ -331,6 +349,7 @@ std::string EncodeCampaignView(const CampaignState& c) {
 }
 
 Status DecodeCampaignView(std::string_view bytes, Campaign* info, StatusCounts* counts) {
+  bytes = Aligned(bytes);
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!verifier.VerifyBuffer<fbs::CampaignView>(nullptr)) return Status::Corruption("campaign view does not decode");
   auto* v = flatbuffers::GetRoot<fbs::CampaignView>(bytes.data());
@@ -357,6 +376,7 @@ std::string EncodeDncView(std::string_view phone, const DncMark& mark, std::stri
 }
 
 Status DecodeDncView(std::string_view bytes, std::string* phone, DncMark* mark, std::string* reason) {
+  bytes = Aligned(bytes);
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!verifier.VerifyBuffer<fbs::DncView>(nullptr)) return Status::Corruption("do-not-call view does not decode");
   auto* v = flatbuffers::GetRoot<fbs::DncView>(bytes.data());
@@ -377,6 +397,7 @@ std::string EncodeCheckpoint(const CheckpointInfo& info) {
 }
 
 Status DecodeCheckpoint(std::string_view bytes, CheckpointInfo* info) {
+  bytes = Aligned(bytes);
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!verifier.VerifyBuffer<fbs::CheckpointView>(nullptr)) return Status::Corruption("checkpoint does not decode");
   auto* v = flatbuffers::GetRoot<fbs::CheckpointView>(bytes.data());
