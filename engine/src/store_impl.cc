@@ -55,6 +55,14 @@ constexpr size_t kMaxCustomFields = 1024;
 constexpr size_t kMaxCustomKeyBytes = 256;
 constexpr size_t kMaxCustomValueBytes = 64 * 1024;
 
+// Free-text reasons travel in the log: bounded and valid UTF-8.
+Status CheckReason(const std::string& reason) {
+  if (reason.size() > 4096 || !IsValidUtf8(reason)) {
+    return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Open
@@ -1462,9 +1470,7 @@ Result<LeadInfo> StoreImpl::Report(LeadId lead, uint32_t attempt, LeadStatus out
   }
   if (attempt == 0) return Status::InvalidArgument("attempts are numbered from 1");
   if (Status t = CheckTimeRange(now); !t.ok()) return t;  // also on the no-op path below
-  if (reason.size() > 4096 || !IsValidUtf8(reason)) {
-    return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
-  }
+  if (Status r = CheckReason(reason); !r.ok()) return r;
   LeadInfo info;
   uint32_t latest = 0;
   {
@@ -1548,9 +1554,7 @@ Result<DncResult> StoreImpl::AddDoNotCall(std::string_view phone, const std::str
                                           Timestamp now) {
   Result<std::string> e164 = NormalizePhone(phone, region);
   if (!e164.ok()) return e164.status();
-  if (reason.size() > 4096 || !IsValidUtf8(reason)) {
-    return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
-  }
+  if (Status r = CheckReason(reason); !r.ok()) return r;
   uint64_t number = 0;
   PhoneToInt(*e164, &number);
   DncResult result;
@@ -1586,9 +1590,15 @@ Result<DncResult> StoreImpl::AddDoNotCall(std::string_view phone, const std::str
 }
 
 Result<LeadInfo> StoreImpl::MarkLeadDoNotCall(LeadId lead, const std::string& reason, Timestamp now) {
-  if (reason.size() > 4096 || !IsValidUtf8(reason)) {
-    return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
-  }
+  return CommitLeadEvent(lead, EventType::kLeadMarkedDoNotCall, reason, now);
+}
+
+Result<LeadInfo> StoreImpl::Requeue(LeadId lead, const std::string& reason, Timestamp now) {
+  return CommitLeadEvent(lead, EventType::kLeadRequeued, reason, now);
+}
+
+Result<LeadInfo> StoreImpl::CommitLeadEvent(LeadId lead, EventType type, const std::string& reason, Timestamp now) {
+  if (Status r = CheckReason(reason); !r.ok()) return r;
   LeadInfo info;
   SeqNo added_seq = 0;
   Status s = Commit([&](Batch& b) -> Status {
@@ -1596,40 +1606,15 @@ Result<LeadInfo> StoreImpl::MarkLeadDoNotCall(LeadId lead, const std::string& re
     if (Status t = b.Time(now, &ts); !t.ok()) return t;
     const LeadRow* row = b.state().lead(lead);
     if (row == nullptr) return Status::NotFound(fmt::format("no lead with id {}", lead));
-    if (row->status != LeadStatus::kDoNotCall) {
+    // Marking a lead that already is do_not_call is a no-op, not an error.
+    if (!(type == EventType::kLeadMarkedDoNotCall && row->status == LeadStatus::kDoNotCall)) {
       Event e;
-      e.type = EventType::kLeadMarkedDoNotCall;
+      e.type = type;
       e.lead = lead;
       e.campaign = row->campaign;
       e.reason = reason;
       if (Status a = b.Append(e, ts); !a.ok()) return a;
     }
-    info = InfoOf(lead, *b.state().lead(lead));
-    added_seq = b.state().lead(lead)->added_seq;
-    return Status::OK();
-  });
-  if (!s.ok()) return s;
-  if (Status p = FillProfile(&info, added_seq); !p.ok()) return p;
-  return info;
-}
-
-Result<LeadInfo> StoreImpl::Requeue(LeadId lead, const std::string& reason, Timestamp now) {
-  if (reason.size() > 4096 || !IsValidUtf8(reason)) {
-    return Status::InvalidArgument("the reason must be valid UTF-8 of at most 4096 bytes");
-  }
-  LeadInfo info;
-  SeqNo added_seq = 0;
-  Status s = Commit([&](Batch& b) -> Status {
-    Timestamp ts;
-    if (Status t = b.Time(now, &ts); !t.ok()) return t;
-    const LeadRow* row = b.state().lead(lead);
-    if (row == nullptr) return Status::NotFound(fmt::format("no lead with id {}", lead));
-    Event e;
-    e.type = EventType::kLeadRequeued;
-    e.lead = lead;
-    e.campaign = row->campaign;
-    e.reason = reason;
-    if (Status a = b.Append(e, ts); !a.ok()) return a;
     info = InfoOf(lead, *b.state().lead(lead));
     added_seq = b.state().lead(lead)->added_seq;
     return Status::OK();

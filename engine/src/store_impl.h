@@ -125,6 +125,9 @@ class StoreImpl final : public Store {
   Status WriteCheckpoint(bool full);
   Status WriteCheckpointLocked(bool full);  // checkpoint_mu_ held
   Status CreateDatabase();
+  // One operator event on one lead (lead_marked_do_not_call, lead_requeued);
+  // returns the lead's new state with its profile.
+  Result<LeadInfo> CommitLeadEvent(LeadId lead, EventType type, const std::string& reason, Timestamp now);
   static std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors();
   void CheckpointLoop();
   Status CheckWritable() const;
