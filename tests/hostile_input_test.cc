@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -272,8 +273,9 @@ TEST_F(HostileInputTest, CsvWithTenKilobytePhone) {
 }
 
 TEST_F(HostileInputTest, CsvColumnNamesCollidingWithStandardOnes) {
-  for (const std::string& header : {"phone,Phone", "phone,first_name,FIRST_NAME", "phone, phone ", "phone,email,Email",
-                                    "phone,last_name,\"last_name\"", "phone,note,NOTE"}) {
+  for (const char* raw : {"phone,Phone", "phone,first_name,FIRST_NAME", "phone, phone ", "phone,email,Email",
+                          "phone,last_name,\"last_name\"", "phone,note,NOTE"}) {
+    const std::string header = raw;
     SCOPED_TRACE(header);
     Result<CsvImportSummary> r = ImportCsv(*store_, "c", header + "\n+14155550100,a,b\n");
     ASSERT_FALSE(r.ok()) << "a header naming a column twice was accepted";
@@ -402,7 +404,7 @@ TEST_F(HostileInputTest, FieldsOverTheLimits) {
     LeadInput lead;
   };
   std::vector<CustomField> many;
-  for (int i = 0; i < 1025; ++i) many.push_back({"k" + std::to_string(i), "v"});
+  for (int i = 0; i < 1025; ++i) many.push_back({fmt::format("k{}", i), "v"});
   const std::string phone = "+14155550140";
   std::vector<Case> cases = {
       {"first_name of 257 bytes", {phone, std::string(257, 'a'), "", "", {}}},

@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "leadlog/store.h"
@@ -106,7 +107,8 @@ TEST(TimeTest, RejectsAbsurdValuesQuotingTheInput) {
   for (const Case& c : cases) {
     const std::string message = TimeError(c.text);
     EXPECT_NE(message.find(c.why), std::string::npos) << c.text << " -> " << message;
-    EXPECT_NE(message.find(std::string("'") + std::string(c.text) + "'"), std::string::npos) << message;
+    const std::string quoted = fmt::format("'{}'", c.text);
+    EXPECT_NE(message.find(quoted), std::string::npos) << message;
     EXPECT_NE(message.find("2026-12-04T10:00:00Z"), std::string::npos) << "no example in: " << message;
   }
 }
