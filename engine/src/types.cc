@@ -8,6 +8,8 @@
 
 #include "leadlog/types.h"
 
+#include "hash.h"
+
 namespace leadlog {
 
 namespace {
@@ -103,15 +105,6 @@ bool ParseEventType(std::string_view name, EventType* out) {
   return false;
 }
 
-std::string Digest::Hex() const {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.resize(hash.size() * 2);
-  for (size_t i = 0; i < hash.size(); ++i) {
-    out[2 * i] = kDigits[hash[i] >> 4];
-    out[2 * i + 1] = kDigits[hash[i] & 0xf];
-  }
-  return out;
-}
+std::string Digest::Hex() const { return HexOf(hash); }
 
 }  // namespace leadlog
