@@ -109,10 +109,12 @@ class Store {
   // counted as an attempt. Returns the leads released (profile: phone only).
   virtual Result<std::vector<LeadInfo>> Expire(Timestamp now = kClockNow) = 0;
   // Puts a phone on the do-not-call list (permanent) and moves every lead
-  // with it, in every campaign, to do_not_call.
+  // with it, in every campaign, to do_not_call (one event each). A phone
+  // already listed writes no new listing (newly_added is false).
   virtual Result<DncResult> AddDoNotCall(std::string_view phone, const std::string& reason,
                                          std::string_view default_region = "", Timestamp now = kClockNow) = 0;
-  // Moves one lead to do_not_call (its phone is not listed).
+  // Moves one lead to do_not_call (its phone is not listed). A lead already
+  // do_not_call is an OK no-op.
   virtual Result<LeadInfo> MarkLeadDoNotCall(LeadId lead, const std::string& reason, Timestamp now = kClockNow) = 0;
   virtual Result<bool> IsDoNotCall(std::string_view phone, std::string_view default_region = "") const = 0;
   virtual Result<DncEntry> GetDoNotCall(std::string_view phone, std::string_view default_region = "") const = 0;
