@@ -696,13 +696,6 @@ Status StoreImpl::CatchUp() {
 
 // ---------------------------------------------------------------- group commit
 
-struct StoreImpl::Writer {
-  const std::function<Status(Batch&)>* op;
-  Status status;
-  bool done = false;
-  std::condition_variable cv;
-};
-
 Timestamp StoreImpl::ClockNow() const {
   if (options_.clock) return options_.clock();
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -750,25 +743,21 @@ Status StoreImpl::CheckWritable() const {
 
 Status StoreImpl::Commit(const std::function<Status(Batch&)>& op) {
   if (Status s = CheckWritable(); !s.ok()) return s;
-  Writer w;
-  w.op = &op;
-  std::unique_lock<std::mutex> ql(queue_mu_);
-  writers_.push_back(&w);
-  while (!w.done && writers_.front() != &w) w.cv.wait(ql);
-  if (w.done) return w.status;
+  WriteQueue::Writer w(&op);
+  if (!write_queue_.Join(&w)) return w.status;
 
   // This thread leads: it takes every writer waiting now, applies their ops in
   // arrival order and commits them in one WriteBatch (one fsync when synced).
-  std::vector<Writer*> group(writers_.begin(), writers_.end());
-  ql.unlock();
+  std::vector<WriteQueue::Writer*> group;
+  write_queue_.TakeGroup(&group);
 
   rocksdb::WriteBatch wb;
   size_t events_before = 0;
+  size_t taken = 0;
   {
     std::unique_lock<std::shared_mutex> sl(state_mu_);
     Batch batch(this, &wb);
-    size_t taken = 0;
-    for (Writer* member : group) {
+    for (WriteQueue::Writer* member : group) {
       if (taken > 0 && batch.events() >= options_.max_group_events) break;
       ++taken;
       if (!bg_error_.ok()) {
@@ -776,7 +765,7 @@ Status StoreImpl::Commit(const std::function<Status(Batch&)>& op) {
         continue;
       }
       size_t before = batch.events();
-      member->status = (*member->op)(batch);
+      member->status = (*static_cast<const std::function<Status(Batch&)>*>(member->op))(batch);
       // An op that fails must have appended nothing (ops check everything
       // that can fail before their first Append); anything else would leave
       // memory ahead of what the caller was told.
@@ -786,11 +775,10 @@ Status StoreImpl::Commit(const std::function<Status(Batch&)>& op) {
         break;
       }
     }
-    group.resize(taken);
     if (!bg_error_.ok()) {
       // Nothing of this group is written: no member may be told otherwise.
-      for (Writer* member : group) {
-        if (member->status.ok()) member->status = bg_error_;
+      for (size_t i = 0; i < taken; ++i) {
+        if (group[i]->status.ok()) group[i]->status = bg_error_;
       }
     }
     if (batch.events() > 0 && bg_error_.ok()) {
@@ -801,8 +789,8 @@ Status StoreImpl::Commit(const std::function<Status(Batch&)>& op) {
         // Memory already holds the group's events: refuse everything until a
         // reopen rebuilds the state from what the log really holds.
         bg_error_ = FromRocks(s, "cannot write to the log (the store refuses writes until reopened)");
-        for (Writer* member : group) {
-          if (member->status.ok()) member->status = bg_error_;
+        for (size_t i = 0; i < taken; ++i) {
+          if (group[i]->status.ok()) group[i]->status = bg_error_;
         }
         // Memory holds events the log does not: derive the views from the
         // log again so that readers keep seeing exactly what is committed.
@@ -819,15 +807,9 @@ Status StoreImpl::Commit(const std::function<Status(Batch&)>& op) {
     }
     cp_signal_.notify_one();
   }
-
-  ql.lock();
-  for (Writer* member : group) {
-    writers_.pop_front();
-    member->done = true;
-    if (member != &w) member->cv.notify_one();
-  }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
-  return w.status;
+  Status mine = w.status;  // w is group[0]: FinishGroup does not touch it
+  write_queue_.FinishGroup(group, taken);
+  return mine;
 }
 
 // ---------------------------------------------------------------- checkpoints
@@ -1472,15 +1454,38 @@ Result<LeadInfo> StoreImpl::Report(LeadId lead, uint32_t attempt, LeadStatus out
   if (Status t = CheckTimeRange(now); !t.ok()) return t;  // also on the no-op path below
   if (Status r = CheckReason(reason); !r.ok()) return r;
   LeadInfo info;
-  uint32_t latest = 0;
-  {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
-    if (const LeadRow* row = state_.lead(lead); row != nullptr) {
-      latest = row->attempt;
+  bool moved_past = false;
+  auto commit = [&](bool answer_from_log) {
+    return Commit([&](Batch& b) -> Status {
+      Timestamp ts;
+      if (Status t = b.Time(now, &ts); !t.ok()) return t;
+      const LeadRow* row = b.state().lead(lead);
+      if (row == nullptr) return Status::NotFound(fmt::format("no lead with id {}", lead));
       info = InfoOf(lead, *row);
-    }
-  }
-  if (attempt < latest) {
+      if (answer_from_log && attempt < row->attempt) {
+        // Answered below from the log, outside the commit.
+        moved_past = true;
+        return Status::OK();
+      }
+      // Dialers retry their reports: the same outcome for the same finished
+      // attempt is a no-op, not an error and not a second event.
+      bool duplicate = row->attempt == attempt && !row->call_open() && row->last_outcome == outcome;
+      if (!duplicate) {
+        Event e;
+        e.type = EventType::kOutcomeReported;
+        e.lead = lead;
+        e.campaign = row->campaign;
+        e.attempt = attempt;
+        e.status = outcome;
+        e.reason = reason;
+        if (Status a = b.Append(e, ts); !a.ok()) return a;
+      }
+      info = InfoOf(lead, *b.state().lead(lead));
+      return Status::OK();
+    });
+  };
+  Status s = commit(true);
+  if (s.ok() && moved_past) {
     // A retried report of an attempt the lead has moved past: attempts only
     // end once, so the log holds how it ended; agree or conflict with that.
     std::vector<LoggedEvent> events;
@@ -1499,28 +1504,10 @@ Result<LeadInfo> StoreImpl::Report(LeadId lead, uint32_t attempt, LeadStatus out
       return Status::Conflict(fmt::format("attempt {} of lead {} already ended as {}", attempt, lead,
                                           LeadStatusName(ended)));
     }
+    // No record ends that attempt: Apply refuses the report and says why.
+    moved_past = false;
+    s = commit(false);
   }
-  Status s = Commit([&](Batch& b) -> Status {
-    Timestamp ts;
-    if (Status t = b.Time(now, &ts); !t.ok()) return t;
-    const LeadRow* row = b.state().lead(lead);
-    if (row == nullptr) return Status::NotFound(fmt::format("no lead with id {}", lead));
-    // Dialers retry their reports: the same outcome for the same finished
-    // attempt is a no-op, not an error and not a second event.
-    bool duplicate = row->attempt == attempt && !row->call_open() && row->last_outcome == outcome;
-    if (!duplicate) {
-      Event e;
-      e.type = EventType::kOutcomeReported;
-      e.lead = lead;
-      e.campaign = row->campaign;
-      e.attempt = attempt;
-      e.status = outcome;
-      e.reason = reason;
-      if (Status a = b.Append(e, ts); !a.ok()) return a;
-    }
-    info = InfoOf(lead, *b.state().lead(lead));
-    return Status::OK();
-  });
   if (!s.ok()) return s;
   return info;
 }

@@ -34,6 +34,7 @@
 #include "hash.h"
 #include "leadlog/store.h"
 #include "state.h"
+#include "write_queue.h"
 
 namespace leadlog {
 
@@ -113,7 +114,6 @@ class StoreImpl final : public Store {
 
  private:
   friend class Batch;
-  struct Writer;
 
   Status OpenDb();
   Status LoadState();
@@ -167,8 +167,7 @@ class StoreImpl final : public Store {
   uint64_t events_since_checkpoint_ = 0;  // guarded by state_mu_
   std::vector<std::pair<LeadId, SeqNo>> history_in_flight_;  // guarded by state_mu_
 
-  std::mutex queue_mu_;
-  std::deque<Writer*> writers_;
+  WriteQueue write_queue_;
 
   std::mutex checkpoint_mu_;  // serializes checkpoints
   std::mutex cp_signal_mu_;
