@@ -273,9 +273,15 @@ void BM_ReportAppend(benchmark::State& st) {
 BENCHMARK(BM_ReportAppend);
 
 // Claim one lead + report it, from 1, 8 and 64 threads sharing one store.
+// Stores shared by the threads of one benchmark. Closed in main() before
+// exit: a store left to static destruction would close after RocksDB's own
+// statics are gone.
+std::unique_ptr<TempStore> claim_report_store;
+std::unique_ptr<TempStore> counts_store;
+
 template <Durability D>
 void BM_ClaimReport(benchmark::State& st) {
-  static std::unique_ptr<TempStore> shared;
+  auto& shared = claim_report_store;
   static std::mutex mu;
   if (st.thread_index() == 0) {
     std::lock_guard<std::mutex> l(mu);
@@ -304,7 +310,7 @@ BENCHMARK_TEMPLATE(BM_ClaimReport, Durability::kBuffered)->Threads(1)->Threads(8
 BENCHMARK_TEMPLATE(BM_ClaimReport, Durability::kSynced)->Threads(1)->Threads(8)->Threads(64)->UseRealTime();
 
 void BM_CountsRead(benchmark::State& st) {
-  static std::unique_ptr<TempStore> shared;
+  auto& shared = counts_store;
   static int64_t leads = -1;
   if (leads != st.range(0)) {
     shared = std::make_unique<TempStore>();
@@ -325,4 +331,12 @@ BENCHMARK(BM_CountsRead)->Arg(1000)->Arg(200'000);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  claim_report_store.reset();
+  counts_store.reset();
+  return 0;
+}
