@@ -759,5 +759,51 @@ TEST_F(CorruptionTest, DamagedHistoryIndexIsReportedAndRebuilt) {
   EXPECT_EQ(events.size(), removed) << "Rebuild must restore the history index";
 }
 
+// Each kind of difference in the history index is named with its lead and
+// record, on either side of the lead id at which the audit splits its scan.
+TEST_F(CorruptionTest, HistoryIndexDifferencesAreEachNamed) {
+  std::string db = Copy(closed_);
+  auto entries_of = [](RawDb& raw, LeadId lead) {
+    std::vector<SeqNo> seqs;
+    std::string prefix = LeadKey(lead);
+    for (const auto& [key, value] : raw.Scan(keys::kLeadEventsCF)) {
+      LeadId l = 0;
+      SeqNo seq = 0;
+      if (keys::DecodeLeadEvent(key, &l, &seq) && l == lead) seqs.push_back(seq);
+    }
+    return seqs;
+  };
+  SeqNo dropped = 0, borrowed = 0;
+  {
+    RawDb raw(db);
+    std::vector<SeqNo> of26 = entries_of(raw, 26), of4 = entries_of(raw, 4);
+    ASSERT_GE(of26.size(), 2u) << "lead 26 was added and claimed";
+    ASSERT_GE(of4.size(), 2u) << "lead 4 was added, claimed and reported";
+    dropped = of26.back();
+    borrowed = of4.back();
+    raw.Delete(keys::kLeadEventsCF, keys::LeadEvent(26, dropped).view());  // high half: missing
+    raw.Put(keys::kLeadEventsCF, keys::LeadEvent(3, borrowed).view(), "");  // low half: another lead's record
+    raw.Put(keys::kLeadEventsCF, keys::LeadEvent(1000, 5).view(), "");     // a lead the log never had
+    raw.Put(keys::kLeadEventsCF, "abc", "");                                // not a history key at all
+  }
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(OpenStore(db, &store, Options::DamagedViews::kReplayLog).ok());
+  AuditReport report = MustVerify(*store);
+  auto has = [&](LeadId lead, SeqNo seq, std::string_view words) {
+    for (const AuditProblem& p : report.problems) {
+      if (p.rule == "history_index" && p.lead == lead && p.seq == seq && p.detail.find(words) != std::string::npos)
+        return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has(26, dropped, "lacks")) << ProblemsText(report);
+  EXPECT_TRUE(has(3, borrowed, "which the log does not")) << ProblemsText(report);
+  EXPECT_TRUE(has(1000, 5, "which the log does not")) << ProblemsText(report);
+  EXPECT_TRUE(has(0, 0, "not 16 bytes")) << ProblemsText(report);
+  size_t history_problems = 0;
+  for (const AuditProblem& p : report.problems) history_problems += p.rule == "history_index";
+  EXPECT_EQ(history_problems, 4u) << "exactly the four differences, nothing else:\n" << ProblemsText(report);
+}
+
 }  // namespace
 }  // namespace leadlog

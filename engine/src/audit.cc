@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <memory>
 #include <shared_mutex>
+#include <thread>
 
 #include "apply.h"
 #include "keys.h"
@@ -85,41 +86,103 @@ void CompareStates(const State& got, const State& want, std::string_view what, s
 // the checkpoint that concerns a lead: exactly those, no more, no fewer.
 void StoreImpl::CheckHistoryIndex(const State& fresh, SeqNo checkpoint_seq, const rocksdb::Snapshot* snapshot,
                                   std::vector<AuditProblem>* problems) const {
-  std::vector<std::pair<LeadId, SeqNo>> want;
-  for (const auto& entry : fresh.history_tail) {
-    if (entry.second <= checkpoint_seq) want.push_back(entry);
+  // What the index must hold, grouped by lead: a counting sort of the fresh
+  // replay's (lead, seq) pairs, which come in seq order, so each lead's
+  // records stay in seq order. Linear where a comparison sort of 10M pairs
+  // was a fifth of this check.
+  LeadId max_lead = 0;
+  for (const auto& [lead, seq] : fresh.history_tail) {
+    if (seq <= checkpoint_seq) max_lead = std::max(max_lead, lead);
   }
-  std::sort(want.begin(), want.end());
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot;
-  ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, lead_events_cf_));
-  size_t i = 0, found = 0;
-  auto add = [&](LeadId lead, SeqNo seq, std::string detail) {
-    if (++found <= kMaxViewProblems) problems->push_back({seq, lead, "history_index", std::move(detail)});
+  std::vector<size_t> first(max_lead + 2, 0);  // lead L's records: want[first[L] .. first[L + 1])
+  for (const auto& [lead, seq] : fresh.history_tail) {
+    if (seq <= checkpoint_seq) ++first[lead + 1];
+  }
+  for (size_t l = 1; l < first.size(); ++l) first[l] += first[l - 1];
+  std::vector<SeqNo> want(first.back());
+  {
+    std::vector<size_t> next(first.begin(), first.end() - 1);
+    for (const auto& [lead, seq] : fresh.history_tail) {
+      if (seq <= checkpoint_seq) want[next[lead]++] = seq;
+    }
+  }
+
+  // The index is scanned in two halves by lead id at once (the replay is
+  // over: both cores are free), each against its own part of `want`; their
+  // findings are reported in key order.
+  struct Part {
+    LeadId lo, hi;  // leads [lo, hi); hi 0: no upper end
+    std::vector<AuditProblem> problems;  // the first kMaxViewProblems differences
+    size_t found = 0;                    // differences in all
+    std::string read_error;
   };
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    LeadId lead = 0;
-    SeqNo seq = 0;
-    if (!keys::DecodeLeadEvent(it->key().ToStringView(), &lead, &seq)) {
-      add(0, 0, "a history index key is not 16 bytes");
-      continue;
-    }
-    std::pair<LeadId, SeqNo> got{lead, seq};
-    while (i < want.size() && want[i] < got) {
-      add(want[i].first, want[i].second,
-          fmt::format("the history index lacks record {} of lead {}", want[i].second, want[i].first));
-      ++i;
-    }
-    if (i < want.size() && want[i] == got) {
-      ++i;
+  auto scan = [&](Part* part) {
+    auto add = [&](LeadId lead, SeqNo seq, std::string detail) {
+      if (++part->found <= kMaxViewProblems) part->problems.push_back({seq, lead, "history_index", std::move(detail)});
+    };
+    auto lacks = [&](LeadId lead, size_t i) {
+      add(lead, want[i], fmt::format("the history index lacks record {} of lead {}", want[i], lead));
+    };
+    keys::Key<16> lo_key = keys::LeadEvent(part->lo, 0), hi_key = keys::LeadEvent(part->hi, 0);
+    rocksdb::Slice hi_slice(hi_key.bytes.data(), hi_key.bytes.size());
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    ro.fill_cache = false;
+    ro.readahead_size = 2 << 20;
+    if (part->hi != 0) ro.iterate_upper_bound = &hi_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, lead_events_cf_));
+    // The cursor into `want`: lead `lead`, entry `i`.
+    LeadId lead = std::max<LeadId>(part->lo, 1);
+    size_t i = lead <= max_lead ? first[lead] : want.size();
+    LeadId end_lead = part->hi == 0 ? max_lead + 1 : std::min(part->hi, max_lead + 1);
+    auto advance_to = [&](LeadId stop_lead, SeqNo stop_seq) {
+      // Reports every wanted (lead, seq) below (stop_lead, stop_seq).
+      while (lead < end_lead) {
+        if (i < first[lead + 1]) {
+          if (lead > stop_lead || (lead == stop_lead && want[i] >= stop_seq)) return;
+          lacks(lead, i++);
+        } else {
+          if (lead >= stop_lead) return;
+          ++lead;
+        }
+      }
+    };
+    if (part->lo == 0) {
+      it->SeekToFirst();
     } else {
-      add(lead, seq, fmt::format("the history index lists record {} for lead {}, which the log does not", seq, lead));
+      it->Seek(rocksdb::Slice(lo_key.bytes.data(), lo_key.bytes.size()));
     }
-  }
-  for (; i < want.size(); ++i) {
-    add(want[i].first, want[i].second,
-        fmt::format("the history index lacks record {} of lead {}", want[i].second, want[i].first));
+    for (; it->Valid(); it->Next()) {
+      LeadId got_lead = 0;
+      SeqNo got_seq = 0;
+      if (!keys::DecodeLeadEvent(it->key().ToStringView(), &got_lead, &got_seq)) {
+        add(0, 0, "a history index key is not 16 bytes");
+        continue;
+      }
+      advance_to(got_lead, got_seq);
+      if (lead == got_lead && lead < end_lead && i < first[lead + 1] && want[i] == got_seq) {
+        ++i;
+      } else {
+        add(got_lead, got_seq,
+            fmt::format("the history index lists record {} for lead {}, which the log does not", got_seq, got_lead));
+      }
+    }
+    advance_to(~LeadId{0}, ~SeqNo{0});
+    if (!it->status().ok()) part->read_error = it->status().ToString();
+  };
+  LeadId mid = max_lead / 2 + 1;
+  Part low{0, mid, {}, 0}, high{mid, 0, {}, 0};
+  std::thread other(scan, &high);
+  scan(&low);
+  other.join();
+  size_t found = low.found + high.found, kept = 0;
+  for (Part* part : {&low, &high}) {
+    for (AuditProblem& p : part->problems) {
+      if (kept++ < kMaxViewProblems) problems->push_back(std::move(p));
+    }
+    if (!part->read_error.empty()) {
+      problems->push_back({0, 0, "history_index", "cannot read the history index: " + part->read_error});
+    }
   }
   if (found > kMaxViewProblems) {
     problems->push_back({0, 0, "history_index", fmt::format("... and {} more differences", found - kMaxViewProblems)});
