@@ -8,6 +8,9 @@
 //
 // Workloads: import, transitions, transitions_synced, replay, open,
 // counts_1k, counts_1m, memory. See each Run* function for what is timed.
+// Besides the three systems, the transitions workloads are also run on
+// RocksDB alone (bench/ceiling.h: "ceiling_per_call", "ceiling_batched"),
+// and import on validation alone ("validate_only"): what this machine allows.
 //
 // Invariants:
 //  - Every system gets byte-identical input (seeded generators) and the same
@@ -36,6 +39,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ceiling.h"
 #include "common.h"
 #include "leadlog/csv.h"
 #include "leadlog/store.h"
@@ -53,7 +57,13 @@ namespace {
 
 const std::vector<std::string> kAllWorkloads = {"import",    "transitions", "transitions_synced", "replay", "open",
                                                 "counts_1k", "counts_1m",   "memory"};
-// LEADLOG_COMPARE_SYSTEMS=sqlite,rocksdb_naive narrows the run (peer debugging).
+// LEADLOG_COMPARE_SYSTEMS=sqlite,rocksdb_naive narrows the run (peer debugging);
+// "ceiling" in it keeps the RocksDB-alone ceilings of the transitions workloads.
+bool CeilingsWanted() {
+  const char* env = std::getenv("LEADLOG_COMPARE_SYSTEMS");
+  return !env || !*env || std::string_view(env).find("ceiling") != std::string_view::npos;
+}
+
 std::vector<std::string> Systems() {
   std::vector<std::string> all = {"leadlog", "sqlite", "rocksdb_naive"};
   const char* env = std::getenv("LEADLOG_COMPARE_SYSTEMS");
@@ -300,6 +310,7 @@ class Runner {
       if (cfg_.Has("import")) csv_ = LeadsToCsv(leads_);
       if (cfg_.Has("import")) ValidateOnly();
       for (const auto& s : Systems()) MainPhase(s);
+      if (CeilingsWanted() && (cfg_.Has("transitions") || cfg_.Has("transitions_synced"))) Ceilings();
     }
     if (cfg_.Has("replay") || cfg_.Has("open"))
       for (const auto& s : Systems()) LogPhase(s);
@@ -311,7 +322,8 @@ class Runner {
     auto rank = [](const std::vector<std::string>& v, const std::string& x) {
       return std::find(v.begin(), v.end(), x) - v.begin();
     };
-    static const std::vector<std::string> systems = {"leadlog", "sqlite", "rocksdb_naive", "validate_only"};
+    static const std::vector<std::string> systems = {"leadlog",          "sqlite",          "rocksdb_naive",
+                                                     "ceiling_per_call", "ceiling_batched", "validate_only"};
     std::vector<Row> rows = rows_;
     std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
       auto ka = std::make_pair(rank(kAllWorkloads, a.workload), rank(systems, a.system));
@@ -411,6 +423,32 @@ class Runner {
     if (!cfg_.keep) fs::remove_all(dir);
   }
 
+  // RocksDB alone on the transitions workloads' shapes (bench/ceiling.h): how
+  // far each figure is from what this machine allows.
+  void Ceilings() {
+    std::string dir = cfg_.dir + "/ceiling";
+    uint64_t cap = leads_.size() / 2;
+    if (cfg_.Has("transitions")) {
+      Progress(cfg_, "transitions ceilings (RocksDB alone)");
+      CeilingRun per_call = RunPerCallCeiling(dir, cfg_.threads, false, cfg_.seconds, cap);
+      Add({"transitions", "ceiling_per_call", per_call.transitions_per_s, "trans/s",
+           fmt::format("{} threads, one {} B record per Write, 2 per transition, {} transitions", cfg_.threads,
+                       kCeilingRecordBytes, per_call.transitions)});
+      CeilingRun batched = RunBatchedCeiling(dir, cfg_.seconds, cap);
+      Add({"transitions", "ceiling_batched", batched.transitions_per_s, "trans/s",
+           fmt::format("1 thread, 512 {} B records per Write, {} transitions", kCeilingRecordBytes,
+                       batched.transitions)});
+    }
+    if (cfg_.Has("transitions_synced")) {
+      Progress(cfg_, "transitions_synced ceiling (RocksDB alone)");
+      CeilingRun per_call = RunPerCallCeiling(dir, cfg_.synced_threads, true, cfg_.seconds, cap);
+      Add({"transitions_synced", "ceiling_per_call", per_call.transitions_per_s, "trans/s",
+           fmt::format("{} threads, one {} B record per synced Write, {} transitions = {} events/s",
+                       cfg_.synced_threads, kCeilingRecordBytes, per_call.transitions,
+                       FormatRate(2 * per_call.transitions_per_s))});
+    }
+  }
+
   // open, replay: a long log written by a killed child; open it, verify it.
   void LogPhase(const std::string& system) {
     std::string dir = cfg_.dir + "/" + system + "-log";
@@ -436,8 +474,21 @@ class Runner {
       Timer t;
       uint64_t events = p->Verify();
       double s = t.Seconds();
-      Add({"replay", system, static_cast<double>(events) / s, "events/s",
-           fmt::format("full verify of {} events, {:.2f} s", events, s)});
+      Row r{"replay", system, static_cast<double>(events) / s, "events/s",
+            fmt::format("full verify of {} events, {:.2f} s", events, s)};
+      if (system == "leadlog") {
+        // Verify also audits the history index and compares the stored and
+        // served views; Store::Replay is the replay alone (read, hash check,
+        // decode, apply), what `leadlog replay` and point-in-time queries cost.
+        Timer rt;
+        auto replayed = dynamic_cast<LeadlogAccess&>(*p).store()->Replay({});
+        if (!replayed.ok()) Die("leadlog replay: {}", replayed.status().ToString());
+        double rs = rt.Seconds();
+        r.note += fmt::format("; replay alone (Store::Replay) {:.2f} s = {} events/s", rs,
+                              FormatRate(static_cast<double>(events) / rs));
+        r.extra["replay_alone_events_per_s"] = static_cast<double>(events) / rs;
+      }
+      Add(std::move(r));
     }
     p->Close();
     if (!cfg_.keep) fs::remove_all(dir);
@@ -497,18 +548,23 @@ void PrintTable(const std::vector<Row>& rows) {
     auto o = Ops(rows, r.workload, other);
     return o ? fmt::format("{:.2f}x", r.ops / *o) : "-";
   };
-  fmt::print("\n{:<19} {:<14} {:>10} {:<9} {:>9} {:>10}  {}\n", "workload", "system", "ops/s", "unit", "vs sqlite",
+  fmt::print("\n{:<19} {:<16} {:>10} {:<9} {:>9} {:>10}  {}\n", "workload", "system", "ops/s", "unit", "vs sqlite",
              "vs naive", "notes");
-  fmt::print("{:-<19} {:-<14} {:->10} {:-<9} {:->9} {:->10}  {:-<40}\n", "", "", "", "", "", "", "");
+  fmt::print("{:-<19} {:-<16} {:->10} {:-<9} {:->9} {:->10}  {:-<40}\n", "", "", "", "", "", "", "");
   std::string last;
   for (const auto& r : rows) {
-    fmt::print("{:<19} {:<14} {:>10} {:<9} {:>9} {:>10}  {}\n", r.workload == last ? "" : r.workload, r.system,
+    fmt::print("{:<19} {:<16} {:>10} {:<9} {:>9} {:>10}  {}\n", r.workload == last ? "" : r.workload, r.system,
                FormatRate(r.ops), r.unit, ratio(r, "sqlite"), ratio(r, "rocksdb_naive"), r.note);
     last = r.workload;
   }
   // The goals of issue 5 that a single ratio does not express.
   auto imp = Ops(rows, "import", "leadlog"), val = Ops(rows, "import", "validate_only");
   if (imp && val) fmt::print("\nimport vs validation alone: {:.0f}% (goal >= 90%)\n", 100 * *imp / *val);
+  for (const char* w : {"transitions", "transitions_synced"}) {
+    auto ll = Ops(rows, w, "leadlog"), pc = Ops(rows, w, "ceiling_per_call"), bc = Ops(rows, w, "ceiling_batched");
+    if (ll && pc) fmt::print("{} vs RocksDB alone, one Write per call: {:.0f}%\n", w, 100 * *ll / *pc);
+    if (ll && bc) fmt::print("{} vs RocksDB alone, sequential appends in batches: {:.0f}%\n", w, 100 * *ll / *bc);
+  }
   auto c1 = Ops(rows, "counts_1k", "leadlog"), c2 = Ops(rows, "counts_1m", "leadlog");
   if (c1 && c2) fmt::print("counts reads 1M/1K leads: {:.2f} (goal: flat)\n", *c2 / *c1);
   fmt::print("peak RSS of this process: {} MiB\n", PeakRssBytes() >> 20);
