@@ -743,8 +743,13 @@ TEST_F(CorruptionTest, DamagedHistoryIndexIsReportedAndRebuilt) {
     std::string prefix = LeadKey(1);
     for (const auto& [key, value] : raw.Scan(keys::kLeadEventsCF)) {
       if (key.compare(0, prefix.size(), prefix) == 0) {
+        LeadId lead = 0;
+        SeqNo first = 0;
+        std::vector<SeqNo> run;
+        ASSERT_TRUE(keys::DecodeLeadEvent(key, &lead, &first));
+        ASSERT_TRUE(keys::DecodeLeadEventRun(first, value, &run));
         raw.Delete(keys::kLeadEventsCF, key);
-        ++removed;
+        removed += run.size();  // records, not entries: an entry holds a run
       }
     }
   }
@@ -760,31 +765,41 @@ TEST_F(CorruptionTest, DamagedHistoryIndexIsReportedAndRebuilt) {
 }
 
 // Each kind of difference in the history index is named with its lead and
-// record, on either side of the lead id at which the audit splits its scan.
+// record, on either side of the lead id at which the audit splits its scan;
+// entries may hold runs of records (keys.h) or one record each.
 TEST_F(CorruptionTest, HistoryIndexDifferencesAreEachNamed) {
   std::string db = Copy(closed_);
-  auto entries_of = [](RawDb& raw, LeadId lead) {
+  auto records_of = [](RawDb& raw, LeadId lead) {
     std::vector<SeqNo> seqs;
-    std::string prefix = LeadKey(lead);
     for (const auto& [key, value] : raw.Scan(keys::kLeadEventsCF)) {
       LeadId l = 0;
-      SeqNo seq = 0;
-      if (keys::DecodeLeadEvent(key, &l, &seq) && l == lead) seqs.push_back(seq);
+      SeqNo first = 0;
+      if (keys::DecodeLeadEvent(key, &l, &first) && l == lead) {
+        EXPECT_TRUE(keys::DecodeLeadEventRun(first, value, &seqs)) << "lead " << lead << " has a damaged entry";
+      }
     }
     return seqs;
   };
   SeqNo dropped = 0, borrowed = 0;
   {
     RawDb raw(db);
-    std::vector<SeqNo> of26 = entries_of(raw, 26), of4 = entries_of(raw, 4);
+    std::vector<SeqNo> of26 = records_of(raw, 26), of4 = records_of(raw, 4);
     ASSERT_GE(of26.size(), 2u) << "lead 26 was added and claimed";
     ASSERT_GE(of4.size(), 2u) << "lead 4 was added, claimed and reported";
     dropped = of26.back();
     borrowed = of4.back();
-    raw.Delete(keys::kLeadEventsCF, keys::LeadEvent(26, dropped).view());  // high half: missing
-    raw.Put(keys::kLeadEventsCF, keys::LeadEvent(3, borrowed).view(), "");  // low half: another lead's record
-    raw.Put(keys::kLeadEventsCF, keys::LeadEvent(1000, 5).view(), "");     // a lead the log never had
-    raw.Put(keys::kLeadEventsCF, "abc", "");                                // not a history key at all
+    // Lead 26 (high half): its entries rewritten one record each, less one.
+    std::string prefix = LeadKey(26);
+    for (const auto& [key, value] : raw.Scan(keys::kLeadEventsCF)) {
+      if (key.compare(0, prefix.size(), prefix) == 0) raw.Delete(keys::kLeadEventsCF, key);
+    }
+    for (SeqNo seq : of26) {
+      if (seq != dropped) raw.Put(keys::kLeadEventsCF, keys::LeadEvent(26, seq).view(), "");
+    }
+    raw.Put(keys::kLeadEventsCF, keys::LeadEvent(3, borrowed).view(), "");   // low half: another lead's record
+    raw.Put(keys::kLeadEventsCF, keys::LeadEvent(1000, 5).view(), "");      // a lead the log never had
+    raw.Put(keys::kLeadEventsCF, keys::LeadEvent(7, 999999).view(), "\x80");  // a value that is not a run
+    raw.Put(keys::kLeadEventsCF, "abc", "");                                 // not a history key at all
   }
   std::unique_ptr<Store> store;
   ASSERT_TRUE(OpenStore(db, &store, Options::DamagedViews::kReplayLog).ok());
@@ -799,10 +814,40 @@ TEST_F(CorruptionTest, HistoryIndexDifferencesAreEachNamed) {
   EXPECT_TRUE(has(26, dropped, "lacks")) << ProblemsText(report);
   EXPECT_TRUE(has(3, borrowed, "which the log does not")) << ProblemsText(report);
   EXPECT_TRUE(has(1000, 5, "which the log does not")) << ProblemsText(report);
+  EXPECT_TRUE(has(7, 999999, "not a valid run")) << ProblemsText(report);
   EXPECT_TRUE(has(0, 0, "not 16 bytes")) << ProblemsText(report);
   size_t history_problems = 0;
   for (const AuditProblem& p : report.problems) history_problems += p.rule == "history_index";
-  EXPECT_EQ(history_problems, 4u) << "exactly the four differences, nothing else:\n" << ProblemsText(report);
+  EXPECT_EQ(history_problems, 5u) << "exactly the five differences, nothing else:\n" << ProblemsText(report);
+
+  // History reads the index too: lead 7's damaged entry is an error, never a
+  // silently shorter history.
+  std::vector<LoggedEvent> events;
+  EXPECT_TRUE(store->History(7, &events).IsCorruption());
+  ASSERT_TRUE(store->Rebuild().ok());
+  ASSERT_TRUE(store->History(7, &events).ok());
+  AuditReport after = MustVerify(*store);
+  EXPECT_TRUE(after.ok()) << ProblemsText(after);
+}
+
+// A lead with records in one checkpoint gets one history index entry: the
+// index costs one key per lead per checkpoint, not one per record.
+TEST_F(CorruptionTest, HistoryIndexHoldsOneRunPerLeadPerCheckpoint) {
+  RawDb raw(Copy(closed_));
+  std::map<LeadId, size_t> entries;
+  size_t records = 0;
+  for (const auto& [key, value] : raw.Scan(keys::kLeadEventsCF)) {
+    LeadId lead = 0;
+    SeqNo first = 0;
+    std::vector<SeqNo> run;
+    ASSERT_TRUE(keys::DecodeLeadEvent(key, &lead, &first));
+    ASSERT_TRUE(keys::DecodeLeadEventRun(first, value, &run));
+    ++entries[lead];
+    records += run.size();
+  }
+  EXPECT_EQ(entries.size(), 32u) << "every lead has a history";
+  for (const auto& [lead, n] : entries) EXPECT_EQ(n, 1u) << "lead " << lead << " (closed once: one checkpoint)";
+  EXPECT_GT(records, entries.size()) << "some leads have several records";
 }
 
 }  // namespace

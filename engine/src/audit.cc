@@ -152,19 +152,29 @@ void StoreImpl::CheckHistoryIndex(const State& fresh, SeqNo checkpoint_seq, cons
     } else {
       it->Seek(rocksdb::Slice(lo_key.bytes.data(), lo_key.bytes.size()));
     }
+    std::vector<SeqNo> run;
     for (; it->Valid(); it->Next()) {
       LeadId got_lead = 0;
-      SeqNo got_seq = 0;
-      if (!keys::DecodeLeadEvent(it->key().ToStringView(), &got_lead, &got_seq)) {
+      SeqNo got_first = 0;
+      if (!keys::DecodeLeadEvent(it->key().ToStringView(), &got_lead, &got_first)) {
         add(0, 0, "a history index key is not 16 bytes");
         continue;
       }
-      advance_to(got_lead, got_seq);
-      if (lead == got_lead && lead < end_lead && i < first[lead + 1] && want[i] == got_seq) {
-        ++i;
-      } else {
-        add(got_lead, got_seq,
-            fmt::format("the history index lists record {} for lead {}, which the log does not", got_seq, got_lead));
+      run.clear();
+      if (!keys::DecodeLeadEventRun(got_first, it->value().ToStringView(), &run)) {
+        add(got_lead, got_first,
+            fmt::format("the history index entry of lead {} at record {} is not a valid run of records", got_lead,
+                        got_first));
+        continue;
+      }
+      for (SeqNo got_seq : run) {
+        advance_to(got_lead, got_seq);
+        if (lead == got_lead && lead < end_lead && i < first[lead + 1] && want[i] == got_seq) {
+          ++i;
+        } else {
+          add(got_lead, got_seq,
+              fmt::format("the history index lists record {} for lead {}, which the log does not", got_seq, got_lead));
+        }
       }
     }
     advance_to(~LeadId{0}, ~SeqNo{0});

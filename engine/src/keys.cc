@@ -63,4 +63,37 @@ bool DecodeLeadEvent(std::string_view key, LeadId* lead, SeqNo* seq) {
 
 bool DecodeFormatVersion(std::string_view value, uint32_t* version) { return DecodeCampaign(value, version); }
 
+std::string EncodeLeadEventRun(const SeqNo* seqs, size_t n) {
+  std::string out;
+  for (size_t i = 1; i < n; ++i) {
+    uint64_t gap = seqs[i] - seqs[i - 1];
+    while (gap >= 0x80) {
+      out.push_back(static_cast<char>((gap & 0x7f) | 0x80));
+      gap >>= 7;
+    }
+    out.push_back(static_cast<char>(gap));
+  }
+  return out;
+}
+
+bool DecodeLeadEventRun(SeqNo first, std::string_view value, std::vector<SeqNo>* out) {
+  out->push_back(first);
+  SeqNo seq = first;
+  size_t records = 1;
+  for (size_t i = 0; i < value.size();) {
+    uint64_t gap = 0;
+    for (int shift = 0;; shift += 7) {
+      if (i == value.size() || shift > 63) return false;
+      const auto byte = static_cast<uint8_t>(value[i++]);
+      if (shift == 63 && byte > 1) return false;
+      gap |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) break;
+    }
+    if (gap == 0 || seq > UINT64_MAX - gap || ++records > kMaxLeadEventRun) return false;
+    seq += gap;
+    out->push_back(seq);
+  }
+  return true;
+}
+
 }  // namespace leadlog::keys
