@@ -850,5 +850,82 @@ TEST_F(CorruptionTest, HistoryIndexHoldsOneRunPerLeadPerCheckpoint) {
   EXPECT_GT(records, entries.size()) << "some leads have several records";
 }
 
+// ---------------------------------------------------------------- long logs
+
+// A log long enough that a replay reads it with two threads, in chunks of
+// 32768 records taken in turn (StoreImpl::ReplayInto): the chunks must come
+// back in order, each exactly once, with damage found at its own record
+// whichever reader read it, and a replay to a point inside a chunk stops
+// there.
+TEST(LongReplayTest, TwoReaderReplayIsExactAndFindsDamageInAnyChunk) {
+  ScratchDir scratch("long_replay");
+  const std::string db = scratch.Sub("db");
+  ManualClock clock;
+  Options options;
+  options.clock = clock.AsFunction();
+  options.checkpoint_every_events = 0;  // the audit replays every record
+  constexpr int kLeads = 45000;        // 1 + 3 x 45000 records: 5 chunks
+  StatusCounts counts;
+  {
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(Store::Open(options, db, &store).ok());
+    ASSERT_TRUE(store->CreateCampaign("c", CampaignSettings{}).ok());
+    std::vector<LeadInput> leads;
+    for (int i = 0; i < kLeads; ++i) leads.push_back({"+1415" + std::to_string(3000000 + i)});
+    Result<AddLeadsResult> added = store->AddLeads("c", leads);
+    ASSERT_TRUE(added.ok());
+    ASSERT_EQ(added->imported, static_cast<uint64_t>(kLeads));
+    clock.Advance(kMinute);
+    Result<std::vector<ClaimedLead>> claimed = store->Claim("c", kLeads, "d");
+    ASSERT_TRUE(claimed.ok());
+    ASSERT_EQ(claimed->size(), static_cast<size_t>(kLeads));
+    for (const ClaimedLead& c : *claimed) {
+      ASSERT_TRUE(store->Report(c.lead, c.attempt, c.lead % 2 ? LeadStatus::kCompleted : LeadStatus::kFailed, "").ok());
+    }
+    ASSERT_EQ(store->LastSeq(), 1u + 3u * kLeads);
+    counts = *store->Counts("c");
+  }
+  {
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(OpenStore(db, &store).ok());
+    AuditReport report = MustVerify(*store);
+    EXPECT_TRUE(report.ok()) << ProblemsText(report);
+    EXPECT_EQ(report.events, 1u + 3u * kLeads);
+    // Inside chunk 2 (read by the first reader), then inside chunk 3 (the second).
+    for (SeqNo until : {SeqNo{70001}, SeqNo{100003}}) {
+      Result<std::vector<CampaignCounts>> at = store->Replay({until, INT64_MAX});
+      ASSERT_TRUE(at.ok()) << at.status().ToString();
+      ASSERT_EQ(at->size(), 1u);
+      // Records 2..45001 add leads, 45002..90001 claim them, then reports.
+      const uint64_t claimed = until > 45001 ? std::min<uint64_t>(until - 45001, kLeads) : 0;
+      const uint64_t reported = until > 90001 ? until - 90001 : 0;
+      EXPECT_EQ((*at)[0].counts.by_status[static_cast<int>(LeadStatus::kCalling)], claimed - reported)
+          << "replay to record " << until;
+    }
+    Result<std::vector<CampaignCounts>> all = store->Replay({});
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ((*all)[0].counts, counts);
+  }
+  // Damage in chunks of both readers, none of it cascading: record 60000 (a
+  // claim, chunk 1, second reader) replaced by a copy of record 60001; report
+  // records 95000 (chunk 2, first reader) and 120000 (chunk 3, second reader)
+  // deleted.
+  {
+    RawDb raw(db);
+    raw.Put(keys::kLogCF, SeqKey(60000), raw.Get(keys::kLogCF, SeqKey(60001)));
+    raw.Delete(keys::kLogCF, SeqKey(95000));
+    raw.Delete(keys::kLogCF, SeqKey(120000));
+  }
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(OpenStore(db, &store, Options::DamagedViews::kReplayLog).ok());
+  AuditReport report = MustVerify(*store);
+  EXPECT_TRUE(HasProblem(report, "seq_mismatch", 60000)) << ProblemsText(report);
+  EXPECT_TRUE(HasProblem(report, "hash_chain", 60001)) << ProblemsText(report);
+  EXPECT_TRUE(HasProblem(report, "dense_seq", 95001)) << ProblemsText(report);
+  EXPECT_TRUE(HasProblem(report, "dense_seq", 120001)) << ProblemsText(report);
+  EXPECT_LT(report.problems.size(), 20u) << ProblemsText(report);
+  EXPECT_EQ(report.events, 3u * kLeads - 1) << "every record but the two deleted, each once";
+}
+
 }  // namespace
 }  // namespace leadlog

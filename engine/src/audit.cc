@@ -222,6 +222,7 @@ Status StoreImpl::Verify(const VerifyOptions& options, AuditReport* report) cons
   } release{db(), snapshot};
   State fresh;
   fresh.track_changes = true;  // for its history: the index is audited too
+  fresh.history_tail.reserve(upto);  // one entry per record at most: no regrowing 16 bytes x records
   uint64_t records = 0;
   if (Status s = ReplayInto(&fresh, 1, upto, INT64_MAX, &report->problems, &records, true, snapshot); !s.ok()) {
     return s;

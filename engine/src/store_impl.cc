@@ -476,7 +476,8 @@ struct RawRecords {
   };
   std::string bytes;
   std::vector<Entry> entries;
-  bool last = false;  // nothing follows (end of log, `to` reached, or error)
+  bool last = false;       // nothing follows (end of log, `to` reached, or error)
+  bool chunk_end = false;  // the last batch of its chunk (see ReplayInto)
   Status status;
 };
 
@@ -525,41 +526,90 @@ class RawQueue {
 Status StoreImpl::ReplayInto(State* state, SeqNo from, SeqNo to, Timestamp until_ts,
                              std::vector<AuditProblem>* problems, uint64_t* records, bool report_progress,
                              const rocksdb::Snapshot* snapshot) const {
+  // Where the log ends now: plans the readers' chunks and the progress bar.
   SeqNo last_in_log = 0;
-  if (report_progress && options_.progress) {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
     it->SeekToLast();
     if (it->Valid()) keys::DecodeSeq(it->key().ToStringView(), &last_in_log);
   }
-  RawQueue queue;
-  std::thread reader([&] {
+  // Reading a record and hashing it costs about as much as decoding and
+  // applying it, so a long replay splits the reading between two threads:
+  // the seq range is cut into chunks of kChunk records, reader r reads
+  // chunks r, r + kReaders, ... and hashes them, and this thread applies the
+  // chunks in order, taking each from its reader's queue. A short one (and
+  // one whose end is unknown) has one reader and one chunk. Every chunk but
+  // the last ends before the first well-formed key at or past its end; the
+  // last one runs to `to` or the end of the log, so every key from `from` on,
+  // malformed ones included, is handed over exactly once, in key order.
+  constexpr SeqNo kChunk = SeqNo{1} << 15;
+  constexpr unsigned kReaders = 2;
+  const SeqNo end = std::min(to, last_in_log);
+  const uint64_t chunks = end >= from ? (end - from) / kChunk + 1 : 1;
+  const unsigned readers = chunks >= 2 * kReaders ? kReaders : 1;
+  std::vector<RawQueue> queues(readers);
+  // Applied batches go back to their reader: a fresh 1 MiB buffer per batch
+  // would be fresh pages from the kernel each time (zeroing them was a tenth
+  // of a replay's CPU).
+  struct Spare {
+    std::mutex mu;
+    std::vector<std::unique_ptr<RawRecords>> batches;
+  };
+  std::vector<Spare> spares(readers);
+  auto fresh_batch = [&](unsigned r) {
+    std::lock_guard<std::mutex> l(spares[r].mu);
+    if (spares[r].batches.empty()) return std::make_unique<RawRecords>();
+    std::unique_ptr<RawRecords> b = std::move(spares[r].batches.back());
+    spares[r].batches.pop_back();
+    b->bytes.clear();
+    b->entries.clear();
+    b->last = b->chunk_end = false;
+    b->status = Status::OK();
+    return b;
+  };
+  auto read = [&](unsigned r) {
     Sha256 sha;
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot;
     ro.fill_cache = false;
     ro.readahead_size = 4 << 20;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
-    auto batch = std::make_unique<RawRecords>();
-    for (it->Seek(S(keys::Seq(from))); it->Valid(); it->Next()) {
-      RawRecords::Entry e;
-      e.key_ok = keys::DecodeSeq(it->key().ToStringView(), &e.seq);
-      if (e.key_ok && e.seq > to) break;
-      std::string_view bytes = it->value().ToStringView();
-      e.offset = batch->bytes.size();
-      e.size = bytes.size();
-      e.hash = sha.Of(bytes);
-      batch->bytes.append(bytes);
-      batch->entries.push_back(e);
-      if (batch->entries.size() == 1024 || batch->bytes.size() > (1 << 20)) {
-        if (queue.closed()) return;
-        queue.Push(std::move(batch));
-        batch = std::make_unique<RawRecords>();
+    RawQueue& queue = queues[r];
+    for (uint64_t c = r; c < (readers == 1 ? 1 : chunks); c += readers) {
+      const SeqNo lo = from + c * kChunk;
+      const bool final_chunk = readers == 1 || c == chunks - 1;
+      const SeqNo hi = lo + kChunk;  // exclusive; not for the final chunk
+      auto batch = fresh_batch(r);
+      bool stop = false;
+      for (it->Seek(S(keys::Seq(lo))); it->Valid(); it->Next()) {
+        RawRecords::Entry e;
+        e.key_ok = keys::DecodeSeq(it->key().ToStringView(), &e.seq);
+        if (e.key_ok && e.seq > to) break;
+        if (e.key_ok && !final_chunk && e.seq >= hi) break;
+        std::string_view bytes = it->value().ToStringView();
+        e.offset = batch->bytes.size();
+        e.size = bytes.size();
+        e.hash = sha.Of(bytes);
+        batch->bytes.append(bytes);
+        batch->entries.push_back(e);
+        if (batch->entries.size() == 1024 || batch->bytes.size() > (1 << 20)) {
+          if (queue.closed()) return;
+          queue.Push(std::move(batch));
+          batch = fresh_batch(r);
+        }
       }
+      batch->status = FromRocks(it->status(), "cannot read the log");
+      batch->chunk_end = true;
+      batch->last = final_chunk || !batch->status.ok();
+      stop = batch->last;
+      queue.Push(std::move(batch));
+      if (stop) return;
     }
-    batch->status = FromRocks(it->status(), "cannot read the log");
-    batch->last = true;
-    queue.Push(std::move(batch));
-  });
+  };
+  std::vector<std::thread> reader_threads;
+  for (unsigned r = 0; r < readers; ++r) reader_threads.emplace_back(read, r);
 
   SeqNo expected = from;
   uint64_t count = 0;
@@ -617,8 +667,8 @@ Status StoreImpl::ReplayInto(State* state, SeqNo from, SeqNo to, Timestamp until
 
   Status result;
   bool more = true;
-  while (more) {
-    std::unique_ptr<RawRecords> batch = queue.Pop();
+  for (uint64_t chunk = 0; more; ++chunk) {
+    std::unique_ptr<RawRecords> batch = queues[chunk % readers].Pop();
     for (const RawRecords::Entry& raw : batch->entries) {
       if (!process(*batch, raw, &result)) {
         more = false;
@@ -629,9 +679,13 @@ Status StoreImpl::ReplayInto(State* state, SeqNo from, SeqNo to, Timestamp until
       if (result.ok()) result = batch->status;
       more = false;
     }
+    const unsigned r = static_cast<unsigned>(chunk % readers);
+    if (more && !batch->chunk_end) --chunk;  // more batches of this chunk follow
+    std::lock_guard<std::mutex> l(spares[r].mu);
+    if (spares[r].batches.size() < 8) spares[r].batches.push_back(std::move(batch));
   }
-  queue.Close();
-  reader.join();
+  for (RawQueue& q : queues) q.Close();
+  for (std::thread& t : reader_threads) t.join();
   if (!result.ok()) return result;
   if (records != nullptr) *records = count;
   if (report_progress && options_.progress) options_.progress(last_in_log, last_in_log);
