@@ -103,7 +103,7 @@ void State::RebuildQueues() {
 size_t State::MemoryBytes() const {
   size_t bytes = leads.MemoryBytes() + phones.MemoryBytes();
   for (const CampaignState& c : campaigns) {
-    bytes += sizeof(CampaignState) + c.pending.size() * sizeof(LeadId) + c.scheduled.size() * sizeof(DueEntry);
+    bytes += sizeof(CampaignState) + c.pending.MemoryBytes() + c.scheduled.size() * sizeof(DueEntry);
   }
   bytes += leases.size() * sizeof(LeaseEntry);
   bytes += dnc.size() * (sizeof(uint64_t) + sizeof(DncMark) + 16);
