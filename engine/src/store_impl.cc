@@ -1385,8 +1385,6 @@ Result<AddLeadsResult> StoreImpl::AddLeads(const std::string& campaign, const st
     Result<std::string> probe = NormalizePhone("+14155552671", options.default_region);
     if (!probe.ok()) return probe.status();
   }
-  auto T0 = std::chrono::steady_clock::now();
-  auto LAP = [&](const char* w) { if (getenv("LL_T")) fprintf(stderr, "%s %.3f\n", w, std::chrono::duration<double>(std::chrono::steady_clock::now() - T0).count()); };
   // Phone validation dominates an import (~17 us a number): run it on every core.
   std::vector<PreparedLead> prepared(leads.size());
   unsigned threads = options_.import_threads != 0 ? options_.import_threads : std::thread::hardware_concurrency();
@@ -1406,11 +1404,9 @@ Result<AddLeadsResult> StoreImpl::AddLeads(const std::string& campaign, const st
     for (auto& t : pool) t.join();
   }
 
-  LAP("validated");
   AddLeadsResult result;
   result.ids.assign(leads.size(), 0);
   Status s = Commit([&](Batch& b) -> Status {
-    LAP("commit start");
     Timestamp ts;
     if (Status t = b.Time(now, &ts); !t.ok()) return t;
     const CampaignState* c = b.state().campaign(campaign);
@@ -1447,10 +1443,8 @@ Result<AddLeadsResult> StoreImpl::AddLeads(const std::string& campaign, const st
       if (e.status == LeadStatus::kDoNotCall) ++result.do_not_call;
       if (options_.progress && (i & 0xfff) == 0) options_.progress(i, leads.size());
     }
-    LAP("applied");
     return Status::OK();
   });
-  LAP("committed");
   if (!s.ok()) return s;
   if (options_.progress) options_.progress(leads.size(), leads.size());
   return result;
