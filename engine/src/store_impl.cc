@@ -795,9 +795,9 @@ Status StoreImpl::CheckWritable() const {
   return Status::OK();
 }
 
-Status StoreImpl::Commit(const std::function<Status(Batch&)>& op) {
+Status StoreImpl::Commit(const std::function<Status(Batch&)>& op, size_t bytes) {
   if (Status s = CheckWritable(); !s.ok()) return s;
-  WriteQueue::Writer w(&op);
+  WriteQueue::Writer w(&op, bytes);
   if (!write_queue_.Join(&w)) return w.status;
 
   // This thread leads: it takes every writer waiting now, applies their ops in
@@ -805,7 +805,11 @@ Status StoreImpl::Commit(const std::function<Status(Batch&)>& op) {
   std::vector<WriteQueue::Writer*> group;
   write_queue_.TakeGroup(&group);
 
-  rocksdb::WriteBatch wb;
+  size_t reserve = 0;
+  for (const WriteQueue::Writer* member : group) reserve += member->bytes;
+  // A batch grown by doubling to an import's size copied it over and over:
+  // that was half of an import's serial time.
+  rocksdb::WriteBatch wb(reserve);
   size_t events_before = 0;
   size_t taken = 0;
   {
@@ -1404,6 +1408,15 @@ Result<AddLeadsResult> StoreImpl::AddLeads(const std::string& campaign, const st
     for (auto& t : pool) t.join();
   }
 
+  // What the lead_added records will take: their strings, plus the record's
+  // fixed part and the WriteBatch's framing (about 100 bytes).
+  size_t bytes = 0;
+  for (size_t i = 0; i < leads.size(); ++i) {
+    if (!prepared[i].ok) continue;
+    const LeadInput& in = leads[i];
+    bytes += 128 + prepared[i].phone.size() + in.first_name.size() + in.last_name.size() + in.email.size();
+    for (const CustomField& f : in.custom) bytes += 16 + f.key.size() + f.value.size();
+  }
   AddLeadsResult result;
   result.ids.assign(leads.size(), 0);
   Status s = Commit([&](Batch& b) -> Status {
@@ -1444,7 +1457,7 @@ Result<AddLeadsResult> StoreImpl::AddLeads(const std::string& campaign, const st
       if (options_.progress && (i & 0xfff) == 0) options_.progress(i, leads.size());
     }
     return Status::OK();
-  });
+  }, bytes);
   if (!s.ok()) return s;
   if (options_.progress) options_.progress(leads.size(), leads.size());
   return result;

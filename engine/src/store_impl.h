@@ -120,8 +120,10 @@ class StoreImpl final : public Store {
   // Replaces state_ with the stored checkpoint + log (after a failed write
   // left memory ahead of the log). Call with state_mu_ held exclusively.
   Status ReloadStateLocked();
-  // Runs `op` in a group commit; returns the op's status.
-  Status Commit(const std::function<Status(Batch&)>& op);
+  // Runs `op` in a group commit; returns the op's status. `bytes`: about how
+  // much the op writes, when that is a lot (an import), so that the group's
+  // WriteBatch is allocated once instead of regrown and copied.
+  Status Commit(const std::function<Status(Batch&)>& op, size_t bytes = 0);
   Status WriteCheckpoint(bool full);
   Status WriteCheckpointLocked(bool full);  // checkpoint_mu_ held
   Status CreateDatabase();

@@ -40,8 +40,9 @@ namespace leadlog {
 class WriteQueue {
  public:
   struct Writer {
-    explicit Writer(const void* op_) : op(op_) {}
+    Writer(const void* op_, size_t bytes_) : op(op_), bytes(bytes_) {}
     const void* op;  // what to commit; opaque to the queue
+    size_t bytes;    // about how many bytes op will write (0: small): the leader sizes its batch
     Status status;   // set by the leader that commits op
     // kWaiting -> kDone | kLead, or kWaiting -> kBlocked -> kDone | kLead.
     std::atomic<uint8_t> state{kWaiting};
