@@ -1,6 +1,7 @@
 #include "store_impl.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <rocksdb/options.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
@@ -198,8 +199,10 @@ std::vector<rocksdb::ColumnFamilyDescriptor> StoreImpl::Descriptors() {
   for (const std::string& name : ColumnFamilyNames()) {
     rocksdb::ColumnFamilyOptions cf;
     if (name == keys::kLogCF) {
-      // Appends of sequential keys: bigger memtables mean fewer flushes.
-      cf.write_buffer_size = 128 << 20;
+      // Appends of sequential keys, flushed into files that never overlap (no
+      // compaction rewrites them). 128 MiB held 7.4 bytes a lead more
+      // resident at 10M leads than 64 MiB (leadlog_compare --workloads memory).
+      cf.write_buffer_size = 64 << 20;
     }
     descriptors.emplace_back(name, cf);
   }
@@ -912,9 +915,25 @@ Status StoreImpl::Rebuild() {
   return WriteCheckpointLocked(true);
 }
 
+namespace {
+
+// A checkpoint or a large import frees tens to hundreds of MiB at once (the
+// rows it copied, the WriteBatch it built). glibc keeps such freed memory in
+// its arenas for reuse rather than giving it back, so a dialer process's
+// resident set would stay at its high-water mark; hand it back instead.
+void ReleaseFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
+}  // namespace
+
 Status StoreImpl::WriteCheckpoint(bool full) {
   std::lock_guard<std::mutex> cp_lock(checkpoint_mu_);
-  return WriteCheckpointLocked(full);
+  Status s = WriteCheckpointLocked(full);
+  ReleaseFreedMemory();
+  return s;
 }
 
 namespace {
@@ -1460,6 +1479,8 @@ Result<AddLeadsResult> StoreImpl::AddLeads(const std::string& campaign, const st
   }, bytes);
   if (!s.ok()) return s;
   if (options_.progress) options_.progress(leads.size(), leads.size());
+  prepared = {};
+  if (bytes >= (16 << 20)) ReleaseFreedMemory();
   return result;
 }
 
