@@ -1,6 +1,5 @@
 #include "write_queue.h"
 
-
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define LEADLOG_CPU_RELAX() _mm_pause()
