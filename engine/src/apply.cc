@@ -348,7 +348,12 @@ Status Apply(State& state, const Event& e, SeqNo seq, Timestamp ts, std::string_
   }
   state.last_seq = seq;
   state.last_ts = ts;
-  if (state.track_changes && e.lead != 0) state.history_tail.emplace_back(e.lead, seq);
+  // The history index leaves out a lead's lead_added record: its row holds
+  // that seq (added_seq) already, and an import would otherwise double what
+  // its first checkpoint writes.
+  if (state.track_changes && e.lead != 0 && e.type != EventType::kLeadAdded) {
+    state.history_tail.emplace_back(e.lead, seq);
+  }
   return Status::OK();
 }
 

@@ -10,7 +10,9 @@
 //  - dnc:          E.164 phone ("+15551234567")        -> fb::DncView
 //  - lead_events:  lead id (8) + seq (8)               -> the lead's later
 //                  records written by the same checkpoint, as gaps (the
-//                  history index; see LeadEventRun below). Empty: that one record.
+//                  history index; see LeadEventRun below). Empty: that one
+//                  record. A lead's lead_added record is not indexed (its row
+//                  holds that seq).
 //  - meta:         ASCII name ("format_version", "checkpoint")
 #pragma once
 

@@ -1255,7 +1255,9 @@ Status StoreImpl::History(LeadId lead, std::vector<LoggedEvent>* events) const {
   std::vector<SeqNo> seqs;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
-    if (state_.lead(lead) == nullptr) return Status::NotFound(fmt::format("no lead with id {}", lead));
+    const LeadRow* row = state_.lead(lead);
+    if (row == nullptr) return Status::NotFound(fmt::format("no lead with id {}", lead));
+    seqs.push_back(row->added_seq);  // not in the index: the row holds it
     for (const auto& [id, seq] : state_.history_tail) {
       if (id == lead) seqs.push_back(seq);
     }
