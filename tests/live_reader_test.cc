@@ -57,6 +57,7 @@
 
 #include "leadlog/leadlog.h"
 #include "test_util.h"
+#include "tool_runner.h"
 
 extern char** environ;
 
@@ -65,6 +66,8 @@ namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using testing::RunResult;
+using testing::RunTool;
 using testing::ScratchDir;
 
 constexpr const char* kEnvDb = "LEADLOG_LIVE_WRITER_DB";
@@ -331,102 +334,6 @@ class WriterProcess {
   pid_t pid_ = -1;
   std::string exit_ = "not started";
 };
-
-// ---------------------------------------------------------------------------
-// Running the tool
-
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-
-  std::vector<json> Lines() const {
-    std::vector<json> lines;
-    std::istringstream in(out);
-    std::string line;
-    while (std::getline(in, line)) {
-      json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-      EXPECT_TRUE(j.is_object()) << "not one JSON object per line: " << line;
-      lines.push_back(std::move(j));
-    }
-    return lines;
-  }
-};
-
-std::ostream& operator<<(std::ostream& os, const RunResult& r) {
-  return os << "exit " << r.code << "\n--- stdout (" << r.out.size() << " bytes)\n"
-            << r.out.substr(0, 2000) << "--- stderr\n"
-            << r.err;
-}
-
-// The built tool with `args`; stdin empty, stdout and stderr captured.
-RunResult RunTool(const std::vector<std::string>& args) {
-  static bool sigpipe_ignored = [] {
-    ::signal(SIGPIPE, SIG_IGN);
-    return true;
-  }();
-  (void)sigpipe_ignored;
-  RunResult r;
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe: " << std::strerror(errno);
-    return r;
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  std::vector<std::string> argv_s{LEADLOG_TOOL_PATH};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "LEADLOG_DB=", 11) != 0) env_s.emplace_back(*e);
-  }
-  std::vector<char*> envp;
-  for (std::string& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, LEADLOG_TOOL_PATH, &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (rc != 0) {
-    ADD_FAILURE() << "posix_spawn " << LEADLOG_TOOL_PATH << ": " << std::strerror(rc);
-    ::close(out[0]);
-    ::close(err[0]);
-    return r;
-  }
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[65536];
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(n));
-      } else {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
 
 // ---------------------------------------------------------------------------
 // What the readers saw
