@@ -58,19 +58,19 @@ namespace {
 const std::vector<std::string> kAllWorkloads = {"import",    "transitions", "transitions_synced", "replay", "open",
                                                 "counts_1k", "counts_1m",   "memory"};
 // LEADLOG_COMPARE_SYSTEMS=sqlite,rocksdb_naive narrows the run (peer debugging);
-// "ceiling" in it keeps the RocksDB-alone ceilings of the transitions workloads.
-bool CeilingsWanted() {
+// "ceiling" in the list keeps the RocksDB-alone ceilings of the transitions
+// workloads. Unset or empty: everything runs.
+bool Wanted(const std::string& system) {
   const char* env = std::getenv("LEADLOG_COMPARE_SYSTEMS");
-  return !env || !*env || std::string_view(env).find("ceiling") != std::string_view::npos;
+  return !env || !*env || fmt::format(",{},", env).find(fmt::format(",{},", system)) != std::string::npos;
 }
 
+bool CeilingsWanted() { return Wanted("ceiling"); }
+
 std::vector<std::string> Systems() {
-  std::vector<std::string> all = {"leadlog", "sqlite", "rocksdb_naive"};
-  const char* env = std::getenv("LEADLOG_COMPARE_SYSTEMS");
-  if (!env || !*env) return all;
   std::vector<std::string> out;
-  for (const auto& s : all)
-    if (fmt::format(",{},", env).find(fmt::format(",{},", s)) != std::string::npos) out.push_back(s);
+  for (const std::string s : {"leadlog", "sqlite", "rocksdb_naive"})
+    if (Wanted(s)) out.push_back(s);
   return out;
 }
 
