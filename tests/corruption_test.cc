@@ -36,6 +36,7 @@
 #include "keys.h"
 #include "leadlog/leadlog.h"
 #include "test_util.h"
+#include "views_generated.h"
 
 #ifndef LEADLOG_CRASH_CHILD_PATH
 #error "tests/crash.cmake defines LEADLOG_CRASH_CHILD_PATH"
@@ -768,6 +769,53 @@ TEST_F(CorruptionTest, DamagedHistoryIndexIsReportedAndRebuilt) {
 // Each kind of difference in the history index is named with its lead and
 // record, on either side of the lead id at which the audit splits its scan;
 // entries may hold runs of records (keys.h) or one record each.
+// A checkpoint's lead view goes into a row of narrow fields (LeadRow): a
+// value no log can produce is refused by name, never truncated into another.
+TEST(LeadViewTest, WidestValuesRoundTripAndImpossibleOnesAreRefused) {
+  LeadRow row;
+  row.phone = 999'999'999'999'999ULL;
+  row.when = 1'800'000'000'000'000;
+  row.added_seq = LeadRow::kMaxAddedSeq;
+  row.campaign = 0xFFFFFFFFu;
+  row.attempt = 0xFFFFFFFFu;
+  row.budget_used = 1000;
+  row.status = LeadStatus::kDoNotCall;
+  row.last_outcome = LeadStatus::kFailed;
+  row.flags = LeadRow::kCallOpen;
+  LeadId id = 0;
+  LeadRow back;
+  ASSERT_TRUE(DecodeLeadView(EncodeLeadView(7, row), &id, &back).ok());
+  EXPECT_EQ(id, 7u);
+  EXPECT_TRUE(back.SameState(row));
+  EXPECT_EQ(back.budget_start(), 0xFFFFFFFFu - 1000);
+
+  // EncodeLeadView writes budget_start = attempt - used; a damaged view can
+  // hold anything, so build the impossible ones from a row and edit the view.
+  auto view_with = [](uint64_t phone, uint32_t attempt, uint32_t budget_start, uint64_t added_seq) {
+    flatbuffers::FlatBufferBuilder fbb;
+    auto v = fb::CreateLeadView(fbb, 1, 1, phone, fb::LeadStatus::pending, attempt, budget_start, 0, added_seq);
+    fbb.Finish(v);
+    return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  };
+  ASSERT_TRUE(DecodeLeadView(view_with(14155550100ULL, 3, 1, 5), &id, &back).ok());
+  EXPECT_EQ(back.attempts_used(), 2u);
+  struct Bad {
+    std::string view;
+    std::string_view message;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {view_with(0, 0, 0, 5), "impossible phone"},
+           {view_with(LeadRow::kMaxPhone + 1, 0, 0, 5), "impossible phone"},
+           {view_with(14155550100ULL, 1, 2, 5), "impossible attempt budget"},
+           {view_with(14155550100ULL, 70000, 0, 5), "impossible attempt budget"},
+           {view_with(14155550100ULL, 0, 0, LeadRow::kMaxAddedSeq + 1), "impossible added_seq"},
+       }) {
+    Status s = DecodeLeadView(bad.view, &id, &back);
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.message().find(bad.message), std::string::npos) << s.ToString();
+  }
+}
+
 TEST_F(CorruptionTest, HistoryIndexDifferencesAreEachNamed) {
   std::string db = Copy(closed_);
   auto records_of = [](RawDb& raw, LeadId lead) {

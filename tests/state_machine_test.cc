@@ -1324,6 +1324,39 @@ TEST_F(ApplyTest, LeadAddedWithAListedPhoneMustBeDoNotCall) {
   EXPECT_EQ(state_.campaigns[0].counts[LeadStatus::kDoNotCall], 1u);
 }
 
+TEST_F(ApplyTest, ARowHoldsTheWidestValuesItsFieldsAdmit) {
+  Ok(CampaignEv(1, "c"));
+  // The last seq a lead can be added at is kept whole; the next is refused,
+  // not truncated into another record's seq.
+  state_.last_seq = LeadRow::kMaxAddedSeq - 1;
+  Ok(Added(1, 1, "+999999999999999"));  // 15 digits: the longest E.164 number
+  EXPECT_EQ(state_.lead(1)->added_seq, LeadRow::kMaxAddedSeq);
+  EXPECT_EQ(state_.lead(1)->phone, 999'999'999'999'999ULL);
+  Refused(Added(2, 1, p1_), "log_too_long", Status::Code::kNotSupported);
+}
+
+TEST_F(ApplyTest, TheBudgetCountsClaimsAndRestartsAtARequeue) {
+  CampaignSettings s;
+  s.max_attempts = 3;
+  s.retry_no_answer = kMinute;
+  Ok(CampaignEv(1, "c", s));
+  Ok(Added(1, 1, p1_));
+  Timestamp t = ts_;
+  for (uint32_t a = 1; a <= 3; ++a) {
+    Ok(Claimed(1, 1, a, t + kHour), t);
+    EXPECT_EQ(state_.lead(1)->attempts_used(), a);
+    Ok(Reported(1, 1, a, LeadStatus::kNoAnswer), t);
+    t += kMinute;
+  }
+  Refused(Claimed(1, 1, 4, t + kHour), "attempt_budget", Status::Code::kIllegalTransition, t);
+  Ok(Requeued(1, 1), t);
+  EXPECT_EQ(state_.lead(1)->attempts_used(), 0u);
+  EXPECT_EQ(state_.lead(1)->budget_start(), 3u);
+  Ok(Claimed(1, 1, 4, t + kHour), t);
+  EXPECT_EQ(state_.lead(1)->attempts_used(), 1u);
+  EXPECT_EQ(state_.lead(1)->budget_start(), 3u);
+}
+
 TEST_F(ApplyTest, IdsAndPhonesOfAddedLeads) {
   Ok(CampaignEv(1, "c"));
   Refused(CampaignEv(3, "x"), "campaign_id_order", Status::Code::kIllegalTransition);
@@ -1462,7 +1495,8 @@ TEST_F(ApplyTest, RequeueOnlyFromAFinishedStatus) {
   Ok(Requeued(1, 1), T0 + kMinute);
   EXPECT_EQ(state_.lead(1)->status, LeadStatus::kPending);
   EXPECT_EQ(state_.lead(1)->when, T0 + kMinute);
-  EXPECT_EQ(state_.lead(1)->budget_start, 1u);
+  EXPECT_EQ(state_.lead(1)->budget_start(), 1u);
+  EXPECT_EQ(state_.lead(1)->attempts_used(), 0u);
 }
 
 TEST_F(ApplyTest, CampaignUpdatesAreValidated) {

@@ -89,6 +89,12 @@ Status ApplyLeadAdded(State& state, const Event& e, SeqNo seq, Timestamp ts, con
     return refuse("lead_id_order",
                   Status::IllegalTransition(fmt::format("lead id {} out of order (next is {})", e.lead, state.next_lead())));
   }
+  if (seq > LeadRow::kMaxAddedSeq) {
+    // A lead's row keeps its lead_added seq in 48 bits (89 years of 100K
+    // events a second): a log this long is refused rather than misread.
+    return refuse("log_too_long", Status::NotSupported(fmt::format(
+                                      "record {} is past the last seq a lead can be added at ({})", seq, LeadRow::kMaxAddedSeq)));
+  }
   uint64_t phone = 0;
   if (!PhoneToInt(e.phone, &phone)) {
     return refuse("invalid_phone", Status::InvalidArgument(fmt::format("phone '{}' is not in E.164 form", e.phone)));
@@ -178,6 +184,7 @@ Status ApplyLeadClaimed(State& state, const Event& e, Timestamp ts, const Refuse
   }
   SetStatus(state, *row, LeadStatus::kCalling);
   row->attempt = e.attempt;
+  ++row->budget_used;  // <= kMaxAttempts: the budget was checked above
   row->when = e.lease_until;
   row->flags |= LeadRow::kCallOpen;
   state.leases.push({e.lease_until, e.lead, e.attempt});
@@ -282,7 +289,7 @@ Status ApplyLeadRequeued(State& state, const Event& e, Timestamp ts, const Refus
                                             "lead {}: its phone is on the do-not-call list", e.lead)));
   }
   SetStatus(state, *row, LeadStatus::kPending);
-  row->budget_start = row->attempt;
+  row->budget_used = 0;
   row->when = ts;
   state.campaigns[row->campaign - 1].scheduled.push({ts, e.lead});
   state.MarkDirty(e.lead);

@@ -25,6 +25,7 @@ Status Apply(State& state, const Event& event, SeqNo seq, Timestamp ts, std::str
 // Settings a campaign may have: max_attempts 1..kMaxAttempts, delays >= 0 or
 // kNever, lease > 0 and at most a week.
 inline constexpr uint32_t kMaxAttempts = 1000;
+static_assert(kMaxAttempts <= LeadRow::kMaxBudgetUsed, "a budget's attempts fit in LeadRow::budget_used");
 Status ValidateSettings(const CampaignSettings& settings);
 // Campaign names: 1..128 bytes of UTF-8 without control characters.
 Status ValidateCampaignName(std::string_view name);

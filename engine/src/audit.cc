@@ -30,7 +30,7 @@ constexpr size_t kMaxProblems = 10000;
 
 std::string Describe(const LeadRow& r) {
   return fmt::format("status {}, attempt {}, budget from {}, time {}, call {}", LeadStatusName(r.status), r.attempt,
-                     r.budget_start, r.when, r.call_open() ? "open" : "closed");
+                     r.budget_start(), r.when, r.call_open() ? "open" : "closed");
 }
 
 // Compares views `got` (stored or served) with `want` (the fresh replay).

@@ -311,7 +311,7 @@ Status DecodeProfile(std::string_view bytes, LeadProfile* profile, Timestamp* ts
 std::string EncodeLeadView(LeadId id, const LeadRow& row) {
   FlatBufferBuilder fbb(128);
   fbb.ForceDefaults(true);
-  auto root = fbs::CreateLeadView(fbb, id, row.campaign, row.phone, ToFb(row.status), row.attempt, row.budget_start,
+  auto root = fbs::CreateLeadView(fbb, id, row.campaign, row.phone, ToFb(row.status), row.attempt, row.budget_start(),
                                   row.when, row.added_seq, ToFb(row.last_outcome), row.call_open());
   fbb.Finish(root);
   return {reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()};
@@ -325,12 +325,21 @@ Status DecodeLeadView(std::string_view bytes, LeadId* id, LeadRow* row) {
   *id = v->lead();
   *row = LeadRow{};
   row->campaign = v->campaign();
+  // The row's narrow fields take only what the log itself can produce.
+  if (v->phone() == 0 || v->phone() > LeadRow::kMaxPhone) return Status::Corruption("lead view has an impossible phone");
   row->phone = v->phone();
-  if (!FromFb(v->status(), &row->status) || !FromFb(v->last_outcome(), &row->last_outcome)) {
+  LeadStatus status = LeadStatus::kPending, last_outcome = LeadStatus::kPending;
+  if (!FromFb(v->status(), &status) || !FromFb(v->last_outcome(), &last_outcome)) {
     return Status::Corruption("lead view has an unknown status");
   }
+  row->status = status;
+  row->last_outcome = last_outcome;
+  if (v->budget_start() > v->attempt() || v->attempt() - v->budget_start() > LeadRow::kMaxBudgetUsed) {
+    return Status::Corruption("lead view has an impossible attempt budget");
+  }
+  if (v->added_seq() > LeadRow::kMaxAddedSeq) return Status::Corruption("lead view has an impossible added_seq");
   row->attempt = v->attempt();
-  row->budget_start = v->budget_start();
+  row->budget_used = v->attempt() - v->budget_start();
   row->when = v->when_us();
   row->added_seq = v->added_seq();
   if (v->call_open()) row->flags |= LeadRow::kCallOpen;

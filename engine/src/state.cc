@@ -6,7 +6,7 @@ namespace leadlog {
 
 bool LeadRow::SameState(const LeadRow& o) const {
   return phone == o.phone && when == o.when && added_seq == o.added_seq && campaign == o.campaign &&
-         attempt == o.attempt && budget_start == o.budget_start && status == o.status &&
+         attempt == o.attempt && budget_used == o.budget_used && status == o.status &&
          last_outcome == o.last_outcome && (flags & kCallOpen) == (o.flags & kCallOpen);
 }
 
@@ -134,7 +134,7 @@ uint64_t RowDigest(LeadId id, const LeadRow& row) {
   h = mix(h, static_cast<uint64_t>(row.when));
   h = mix(h, row.added_seq);
   h = mix(h, row.campaign);
-  h = mix(h, (uint64_t{row.attempt} << 32) | row.budget_start);
+  h = mix(h, (uint64_t{row.attempt} << 32) | row.budget_start());
   h = mix(h, (uint64_t{static_cast<uint8_t>(row.status)} << 16) | (uint64_t{static_cast<uint8_t>(row.last_outcome)} << 8) |
                  (row.flags & LeadRow::kCallOpen));
   return h;

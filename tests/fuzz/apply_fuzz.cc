@@ -152,7 +152,8 @@ void CheckInvariants(const State& st, Shadow& shadow) {
     if (r.status == LeadStatus::kDoNotCall) shadow.ever_do_not_call.insert(id);
     Check(r.attempt >= shadow.attempt[id - 1], "attempt numbers never decrease");
     shadow.attempt[id - 1] = r.attempt;
-    Check(r.budget_start <= r.attempt, "a budget starts at or before the latest attempt");
+    Check(r.attempts_used() <= r.attempt, "a budget starts at or before the latest attempt");
+    Check(r.attempts_used() <= kMaxAttempts, "a budget holds at most kMaxAttempts attempts");
     if (r.status == LeadStatus::kCalling) Check(r.call_open(), "a calling lead has an open call");
     if (r.call_open()) {
       Check(r.status == LeadStatus::kCalling || r.status == LeadStatus::kDoNotCall,

@@ -258,7 +258,7 @@ int main(int argc, char** argv) {
   row.added_seq = 3;
   row.campaign = 1;
   row.attempt = 2;
-  row.budget_start = 1;
+  row.budget_used = 1;  // budget began at attempt 1
   row.status = LeadStatus::kCalling;
   row.last_outcome = LeadStatus::kNoAnswer;
   row.flags = LeadRow::kCallOpen;
