@@ -126,8 +126,12 @@ Status StoreImpl::OpenDb() {
   // makes RocksDB flush them once the WALs pass it.
   db_options.max_total_wal_size = 256 << 20;
   if (options_.read_only) db_options.max_open_files = -1;  // required by secondary instances
+  // One budget for every family's memtables (RocksDB's WriteBufferManager
+  // flushes the largest when they pass it): they are part of the resident set
+  // a dialer pays for (docs/performance.md, memory).
+  db_options.db_write_buffer_size = options_.memtable_budget_bytes;
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = Descriptors();
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = Descriptors(options_);
 
   rocksdb::Status s;
   if (options_.read_only) {
@@ -194,15 +198,15 @@ Status StoreImpl::OpenDb() {
   return Status::OK();
 }
 
-std::vector<rocksdb::ColumnFamilyDescriptor> StoreImpl::Descriptors() {
+std::vector<rocksdb::ColumnFamilyDescriptor> StoreImpl::Descriptors(const Options& options) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : ColumnFamilyNames()) {
     rocksdb::ColumnFamilyOptions cf;
-    if (name == keys::kLogCF) {
+    if (name == keys::kLogCF && options.memtable_budget_bytes != 0) {
       // Appends of sequential keys, flushed into files that never overlap (no
-      // compaction rewrites them). 128 MiB held 7.4 bytes a lead more
-      // resident at 10M leads than 64 MiB (leadlog_compare --workloads memory).
-      cf.write_buffer_size = 64 << 20;
+      // compaction rewrites them): half the budget, so that a checkpoint's
+      // views have room without flushing the log at once.
+      cf.write_buffer_size = std::max<size_t>(options.memtable_budget_bytes / 2, 4 << 20);
     }
     descriptors.emplace_back(name, cf);
   }
@@ -236,7 +240,7 @@ Status StoreImpl::CreateDatabase() {
     db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(db_options, tmp, Descriptors(), &handles, &db);
+    rocksdb::Status s = rocksdb::DB::Open(db_options, tmp, Descriptors(options_), &handles, &db);
     if (!s.ok()) return cleanup(FromRocks(s, fmt::format("cannot create a database for {}", path_)));
     rocksdb::WriteOptions wo;
     wo.sync = true;
@@ -1055,7 +1059,14 @@ Status StoreImpl::WriteCheckpointLocked(bool full) {
     }
     if (Status s = flush(); !s.ok()) return fail(s);
   }
-  rocksdb::WriteBatch wb;
+  // Sized up front: a batch of a million lead views grown by doubling holds
+  // the old and the new buffer at once, the peak of a checkpoint's memory.
+  // A lead view is 80 bytes, its key 8, RocksDB's framing 4; a history run
+  // is a 16-byte key and a few bytes of gaps.
+  size_t reserve = 64;
+  if (!full) reserve += rows.size() * 96 + history.size() * 24 + dnc.size() * 64;
+  for (const std::string& c : campaigns) reserve += c.size() + 16;
+  rocksdb::WriteBatch wb(reserve);
   if (!full) {
     for (auto& [id, row] : rows) wb.Put(leads_cf_, S(keys::Lead(id)), EncodeLeadView(id, row));
     ForEachLeadEventRun(&history, [&](LeadId lead, const std::vector<SeqNo>& run) {
@@ -1429,14 +1440,18 @@ Result<AddLeadsResult> StoreImpl::AddLeads(const std::string& campaign, const st
     for (auto& t : pool) t.join();
   }
 
-  // What the lead_added records will take: their strings, plus the record's
-  // fixed part and the WriteBatch's framing (about 100 bytes).
+  // What the lead_added records will take, a little over rather than under:
+  // a batch that outgrows its reserve is copied whole into one twice its
+  // size, while reserved pages never written are never resident. A record
+  // is its strings plus ~190 bytes (WriteBatch framing 13, Record with the
+  // prev hash ~80, LeadAdded table ~60, string headers and padding ~32) and
+  // ~36 per custom field (its table and two string headers).
   size_t bytes = 0;
   for (size_t i = 0; i < leads.size(); ++i) {
     if (!prepared[i].ok) continue;
     const LeadInput& in = leads[i];
-    bytes += 128 + prepared[i].phone.size() + in.first_name.size() + in.last_name.size() + in.email.size();
-    for (const CustomField& f : in.custom) bytes += 16 + f.key.size() + f.value.size();
+    bytes += 200 + prepared[i].phone.size() + in.first_name.size() + in.last_name.size() + in.email.size();
+    for (const CustomField& f : in.custom) bytes += 48 + f.key.size() + f.value.size();
   }
   AddLeadsResult result;
   result.ids.assign(leads.size(), 0);

@@ -130,7 +130,7 @@ class StoreImpl final : public Store {
   // One operator event on one lead (lead_marked_do_not_call, lead_requeued);
   // returns the lead's new state with its profile.
   Result<LeadInfo> CommitLeadEvent(LeadId lead, EventType type, const std::string& reason, Timestamp now);
-  static std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors();
+  static std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(const Options& options);
   void CheckpointLoop();
   Status CheckWritable() const;
   Timestamp ClockNow() const;

@@ -41,8 +41,17 @@ struct Options {
 
   // Write a checkpoint of the views after this many events since the last one
   // (and always on close). Bounds recovery time: opening replays at most this
-  // many events after loading the checkpoint. 0 disables the automatic ones.
-  uint64_t checkpoint_every_events = 1'000'000;
+  // many events after loading the checkpoint. Also bounds a checkpoint's
+  // transient memory: a copy of each changed lead, its encoded view and
+  // RocksDB's memtable of them (at 10M leads, peak RSS +80 bytes a lead with
+  // 1M, +71 with 250K; docs/performance.md). 0 disables the automatic ones.
+  uint64_t checkpoint_every_events = 250'000;
+
+  // What RocksDB's memtables of all column families may hold together before
+  // the largest is flushed (its WriteBufferManager); the log's own memtable is
+  // half of it. Resident memory on top of the views. 0: no shared budget
+  // (RocksDB's default of 64 MiB per column family).
+  size_t memtable_budget_bytes = 64 << 20;
 
   // What Open does when the checkpointed views disagree with the log (a
   // damaged or tampered view). kFail: refuse with Status::Corruption telling
