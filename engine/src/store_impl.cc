@@ -491,6 +491,11 @@ struct RawRecords {
 // A bounded hand-off between the two threads of a replay.
 class RawQueue {
  public:
+  // Room for a reader's whole next chunk (32 batches of at most 1024 records
+  // or 1 MiB; about 6 MiB for the workloads' records) while the applier
+  // takes the other reader's: with 4, a reader waited most of the time and
+  // the two read in turns (full verify of 10M events: 6.0-6.2 s -> 4.7 s).
+  static constexpr size_t kDepth = 40;
   void Push(std::unique_ptr<RawRecords> r) {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] { return q_.size() < kDepth || closed_; });
@@ -518,7 +523,6 @@ class RawQueue {
   }
 
  private:
-  static constexpr size_t kDepth = 4;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<RawRecords>> q_;
@@ -552,6 +556,7 @@ Status StoreImpl::ReplayInto(State* state, SeqNo from, SeqNo to, Timestamp until
   // last one runs to `to` or the end of the log, so every key from `from` on,
   // malformed ones included, is handed over exactly once, in key order.
   constexpr SeqNo kChunk = SeqNo{1} << 15;
+  static_assert(kChunk / 1024 < RawQueue::kDepth, "a reader can read ahead a whole chunk");
   constexpr unsigned kReaders = 2;
   const SeqNo end = std::min(to, last_in_log);
   const uint64_t chunks = end >= from ? (end - from) / kChunk + 1 : 1;
