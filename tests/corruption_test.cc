@@ -36,6 +36,7 @@
 #include "keys.h"
 #include "leadlog/leadlog.h"
 #include "test_util.h"
+#include "tool_runner.h"
 #include "views_generated.h"
 
 #ifndef LEADLOG_CRASH_CHILD_PATH
@@ -47,40 +48,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ManualClock;
+using testing::RunProgram;
 using testing::ScratchDir;
 
 // ---------------------------------------------------------------- helpers
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs a program to its end; its exit code (-1 if it did not exit normally).
-int RunProgram(const std::vector<std::string>& args, std::string* output) {
-  ScratchDir tmp("corrupt-run");
-  std::string log = tmp.Sub("out");
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (output != nullptr) *output = Slurp(log);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 bool ToolBuilt() {
 #ifdef LEADLOG_TOOL_PATH

@@ -45,6 +45,7 @@
 
 #include "leadlog/leadlog.h"
 #include "test_util.h"
+#include "tool_runner.h"
 
 #ifndef LEADLOG_CRASH_CHILD_PATH
 #error "tests/crash.cmake defines LEADLOG_CRASH_CHILD_PATH"
@@ -54,6 +55,7 @@ namespace leadlog {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ReadFileOrEmpty;
 using testing::ScratchDir;
 
 constexpr const char* kChild = LEADLOG_CRASH_CHILD_PATH;
@@ -121,23 +123,12 @@ off_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
 }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Runs the leadlog tool; its exit code (-1 when it did not exit normally).
 int RunTool(const std::vector<std::string>& args, std::string* output) {
 #ifdef LEADLOG_TOOL_PATH
   std::vector<std::string> full = {LEADLOG_TOOL_PATH};
   full.insert(full.end(), args.begin(), args.end());
-  ScratchDir tmp("crash-tool");
-  std::string log = tmp.Sub("out");
-  int status = Reap(Spawn(full, log));
-  if (output != nullptr) *output = Slurp(log);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return testing::RunProgram(full, output);
 #else
   (void)args;
   (void)output;
@@ -160,7 +151,7 @@ struct AckLine {
 // The complete lines of the file (a line cut by the kill is ignored: the call
 // it would have acknowledged counts as in flight).
 std::vector<AckLine> ReadAcks(const std::string& path) {
-  std::string data = Slurp(path);
+  std::string data = ReadFileOrEmpty(path);
   std::vector<AckLine> out;
   size_t pos = 0;
   for (size_t nl; (nl = data.find('\n', pos)) != std::string::npos; pos = nl + 1) {
@@ -381,7 +372,7 @@ class CrashHarness {
       status = Reap(pid);
     }
     if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
-      ADD_FAILURE() << "the child was not killed but " << Describe(status) << ":\n" << Slurp(log);
+      ADD_FAILURE() << "the child was not killed but " << Describe(status) << ":\n" << ReadFileOrEmpty(log);
       return false;
     }
     ++kills_;
@@ -705,7 +696,7 @@ void ImportKilledAndRunAgain(const char* durability) {
     int status = 0;
     if (last_round) {
       status = Reap(pid);
-      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Describe(status) << "\n" << Slurp(log);
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Describe(status) << "\n" << ReadFileOrEmpty(log);
     } else {
       // Kill after a random number of acknowledged chunks plus a little.
       off_t target = std::uniform_int_distribution<off_t>(100, 2500)(rng);
@@ -721,7 +712,7 @@ void ImportKilledAndRunAgain(const char* durability) {
         status = Reap(pid);
       }
       ASSERT_TRUE(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
-          << Describe(status) << "\n" << Slurp(log);
+          << Describe(status) << "\n" << ReadFileOrEmpty(log);
     }
     for (const AckLine& a : ReadAcks(acks)) {
       if (a.kind == 'A' && a.op == "chunk") acked_chunks = std::max<size_t>(acked_chunks, a.n);
@@ -780,7 +771,7 @@ TEST(CrashTest, ToolImportKilledAndRunAgain) {
     }
     status = Reap(pid);
     if (last_round) {
-      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Describe(status) << Slurp(log);
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Describe(status) << ReadFileOrEmpty(log);
     }
     std::unique_ptr<Store> store;
     Status s = Store::Open(Options{}, db, &store);

@@ -38,6 +38,7 @@
 
 #include "leadlog/leadlog.h"
 #include "test_util.h"
+#include "tool_runner.h"
 
 #ifndef LEADLOG_CRASH_CHILD_PATH
 #error "tests/crash.cmake defines LEADLOG_CRASH_CHILD_PATH"
@@ -48,41 +49,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ManualClock;
+using testing::ReadFileOrEmpty;
+using testing::RunProgram;
 using testing::ScratchDir;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs a program to its end (as user `uid` when uid >= 0); its exit code, or
-// -1 when it did not exit normally, -2 when it could not become `uid`.
-int RunProgram(const std::vector<std::string>& args, std::string* output, int uid = -1) {
-  ScratchDir tmp("hostile-run");
-  std::string log = tmp.Sub("out");
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    if (uid >= 0 && (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0)) ::_exit(126);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (output != nullptr) *output = Slurp(log);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 126) return -2;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 bool ToolBuilt() {
 #ifdef LEADLOG_TOOL_PATH
@@ -660,7 +629,7 @@ TEST(HostileEnvironmentTest, FullDisk) {
   int status = 0;
   bool ended = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!(ended = ::waitpid(pid, &status, WNOHANG) == pid) && Slurp(acks).find("\nF ") == std::string::npos &&
+  while (!(ended = ::waitpid(pid, &status, WNOHANG) == pid) && ReadFileOrEmpty(acks).find("\nF ") == std::string::npos &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -670,8 +639,8 @@ TEST(HostileEnvironmentTest, FullDisk) {
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
   }
-  std::string lines = Slurp(acks);
-  std::string child_log = Slurp(log);
+  std::string lines = ReadFileOrEmpty(acks);
+  std::string child_log = ReadFileOrEmpty(log);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << "the writer on a full disk did not end cleanly ("
       << (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))

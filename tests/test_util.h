@@ -35,7 +35,9 @@ class ManualClock {
   std::atomic<Timestamp> now_{kStart};
 };
 
-std::string ReadFile(const std::string& path);
+std::string ReadFile(const std::string& path);  // throws when it cannot
+// A file another process may not have written yet: "" when it is missing.
+std::string ReadFileOrEmpty(const std::string& path);
 void WriteFile(const std::string& path, const std::string& data);
 
 }  // namespace leadlog::testing

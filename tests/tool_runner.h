@@ -1,6 +1,8 @@
-// Running the built `leadlog` tool from a test: arguments, stdin and extra
-// environment in; exit code, stdout and stderr out. Shared by the suites that
-// drive the tool (cli_test.cc, live_reader_test.cc).
+// Running programs from a test: the built `leadlog` tool with arguments,
+// stdin and extra environment in, exit code, stdout and stderr out (the
+// suites that drive the tool: cli_test.cc, live_reader_test.cc); and any
+// program run to its end with its output captured (the corruption, crash
+// and hostile-input suites).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -28,5 +30,11 @@ std::ostream& operator<<(std::ostream& os, const RunResult& r);
 // environment is passed on without LEADLOG_DB, plus `env`.
 RunResult RunTool(const std::vector<std::string>& args, const std::string& input = "",
                   const std::vector<std::string>& env = {});
+
+// Runs `args` (args[0] is the program's path) to its end, as user `uid` when
+// uid >= 0, its stdout and stderr together into *output (when not null). Its
+// exit code; -1 when it did not exit normally, -2 when it could not become
+// `uid`.
+int RunProgram(const std::vector<std::string>& args, std::string* output, int uid = -1);
 
 }  // namespace leadlog::testing
