@@ -1452,8 +1452,10 @@ Result<AddLeadsResult> StoreImpl::AddLeads(const std::string& campaign, const st
   // prev hash ~80, LeadAdded table ~60, string headers and padding ~32) and
   // ~36 per custom field (its table and two string headers).
   size_t bytes = 0;
+  uint64_t valid = 0;
   for (size_t i = 0; i < leads.size(); ++i) {
     if (!prepared[i].ok) continue;
+    ++valid;
     const LeadInput& in = leads[i];
     bytes += 200 + prepared[i].phone.size() + in.first_name.size() + in.last_name.size() + in.email.size();
     for (const CustomField& f : in.custom) bytes += 48 + f.key.size() + f.value.size();
@@ -1466,6 +1468,13 @@ Result<AddLeadsResult> StoreImpl::AddLeads(const std::string& campaign, const st
     const CampaignState* c = b.state().campaign(campaign);
     if (c == nullptr) return Status::NotFound(fmt::format("no campaign named '{}'", campaign));
     CampaignId cid = c->info.id;
+    // Apply refuses a lead_added past LeadRow::kMaxAddedSeq; refused here,
+    // before anything is appended, it is not mistaken for a duplicate below.
+    if (valid > LeadRow::kMaxAddedSeq - std::min(b.state().last_seq, LeadRow::kMaxAddedSeq)) {
+      return Status::NotSupported(fmt::format("the log is at record {}: {} more leads would pass record {}, the last "
+                                              "a lead can be added at",
+                                              b.state().last_seq, valid, LeadRow::kMaxAddedSeq));
+    }
     LeadProfile profile;
     for (size_t i = 0; i < leads.size(); ++i) {
       PreparedLead& p = prepared[i];
