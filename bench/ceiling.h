@@ -1,11 +1,12 @@
-// What RocksDB alone allows for the transitions and import workloads on this machine:
-// the reference that shows how far from its limit a figure is, and why a
-// goal set against the peers can or cannot be reached.
+// What RocksDB alone allows for the transitions and import workloads on this
+// machine: the reference that shows how far from its limit a figure is, and
+// why a goal set against the peers can or cannot be reached.
 //
-// Both ceilings write records of the size leadlog's claim and report records
-// have, to sequential keys of a fresh database in the same scratch disk, with
-// nothing else: no views, no hashing, no reads, no validation. A transition
-// is two records, as in the workloads.
+// Each ceiling writes records of the size leadlog's own records have (claim
+// and report records for the transitions, lead_added records for the import)
+// to sequential keys of a fresh database in the same scratch disk, with
+// nothing else: no views, no hashing, no reads. A transition is two records,
+// as in the workloads.
 #pragma once
 
 #include <cstdint>
