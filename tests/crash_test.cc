@@ -56,6 +56,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ReadFileOrEmpty;
+using testing::Reap;
+using testing::Spawn;
 using testing::ScratchDir;
 
 constexpr const char* kChild = LEADLOG_CRASH_CHILD_PATH;
@@ -82,32 +84,6 @@ uint64_t Seed() {
 }
 
 // ---------------------------------------------------------------- processes
-
-// Starts `args` with stdout and stderr going to `log`.
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Waits for the child to end; its wait status.
-int Reap(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
 
 // True when the child has already ended (then *status is set).
 bool Ended(pid_t pid, int* status) { return ::waitpid(pid, status, WNOHANG) == pid; }

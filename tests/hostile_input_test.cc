@@ -613,18 +613,7 @@ TEST(HostileEnvironmentTest, FullDisk) {
   std::string acks = dir.Sub("acks");
   std::string go = dir.Sub("go");
   std::string log = dir.Sub("child.log");
-  std::vector<std::string> args = {LEADLOG_CRASH_CHILD_PATH, "fill", db, acks, "synced", go};
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  pid_t pid = testing::Spawn({LEADLOG_CRASH_CHILD_PATH, "fill", db, acks, "synced", go}, log);
   // Wait for the failed write (or the child's end), then make room.
   int status = 0;
   bool ended = false;
@@ -635,10 +624,7 @@ TEST(HostileEnvironmentTest, FullDisk) {
   }
   ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", MS_REMOUNT, "size=256m,mode=0755"), 0) << std::strerror(errno);
   testing::WriteFile(go, "go");
-  if (!ended) {
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  if (!ended) status = testing::Reap(pid);
   std::string lines = ReadFileOrEmpty(acks);
   std::string child_log = ReadFileOrEmpty(log);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)

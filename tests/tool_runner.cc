@@ -115,21 +115,18 @@ RunResult RunTool(const std::vector<std::string>& args, const std::string& input
       }
     }
   }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  int status = Reap(pid);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
 }
 
-int RunProgram(const std::vector<std::string>& args, std::string* output, int uid) {
-  ScratchDir tmp("run");
-  std::string log = tmp.Sub("out");
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log, int uid) {
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd >= 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
@@ -138,9 +135,20 @@ int RunProgram(const std::vector<std::string>& args, std::string* output, int ui
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+  return pid;
+}
+
+int Reap(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  return status;
+}
+
+int RunProgram(const std::vector<std::string>& args, std::string* output, int uid) {
+  ScratchDir tmp("run");
+  std::string log = tmp.Sub("out");
+  int status = Reap(Spawn(args, log, uid));
   if (output != nullptr) *output = ReadFileOrEmpty(log);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 126) return -2;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <sys/types.h>
 
 #include <ostream>
 #include <string>
@@ -30,6 +31,13 @@ std::ostream& operator<<(std::ostream& os, const RunResult& r);
 // environment is passed on without LEADLOG_DB, plus `env`.
 RunResult RunTool(const std::vector<std::string>& args, const std::string& input = "",
                   const std::vector<std::string>& env = {});
+
+// Starts `args` (args[0] is the program's path) as user `uid` when uid >= 0,
+// its stdout and stderr appended to `log`; its pid. A child that cannot
+// become `uid` exits 126, one that cannot run the program 127.
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log, int uid = -1);
+// Waits for `pid` to end; its wait status.
+int Reap(pid_t pid);
 
 // Runs `args` (args[0] is the program's path) to its end, as user `uid` when
 // uid >= 0, its stdout and stderr together into *output (when not null). Its
